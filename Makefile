@@ -1,0 +1,51 @@
+# ugc: `make run` starts the whole platform, `make test` checks everything.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+PIP_FLAGS := --quiet --disable-pip-version-check
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test unit integration lint typecheck format bench-ingest clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "ugc needs Python 3.11+; set PYTHON=python3.x"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[local,dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv and install ugc with the local servers and dev tools
+
+run: install ## Start the local platform (broker, document store, ClickHouse, APIs)
+	$(BIN)/ugc dev
+
+test: lint typecheck ## Lint, type-check and run every test
+	$(BIN)/pytest
+
+unit: install ## Only the unit tests (no servers)
+	$(BIN)/pytest -m unit
+
+integration: install ## Only the integration tests (real local servers)
+	$(BIN)/pytest -m integration
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install ## mypy --strict
+	$(BIN)/mypy
+
+format: install ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench-ingest: install ## Benchmark the events API against the local broker
+	$(BIN)/python -m bench.ingest
+
+clean: ## Remove the virtualenv and caches (keeps .ugc data)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,94 @@
+"""`ugc`: the single launcher of every ugc process and tool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ugc.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+console = Console(stderr=True)
+
+
+def _settings(**overrides: object) -> Settings:
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**given)  # type: ignore[arg-type]
+
+
+@app.command()
+def dev(
+    port: Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where local data lives [default: ./.ugc]")
+    ] = None,
+) -> None:
+    """Start the whole platform locally: broker, document store, ClickHouse and the APIs."""
+    from ugc.devstack.platform import LocalPlatform  # noqa: PLC0415 - dev-only imports
+    from ugc.events.app import create_events_app  # noqa: PLC0415
+    from ugc.observability.logs import configure_logging  # noqa: PLC0415
+    from ugc.server import CombinedApp, serve  # noqa: PLC0415
+
+    configure_logging()
+    settings = _settings(port=port, data_dir=data_dir)
+    with LocalPlatform(settings) as resolved:
+        base = f"http://{resolved.host}:{resolved.port}"
+        console.print(f"[bold green]ugc is starting[/] on {base}")
+        console.print(f"  events API docs  {base}/docs")
+        console.print(
+            f"  Kafka            {resolved.kafka_bootstrap}  topic {resolved.kafka_topic}"
+        )
+        console.print(f"  MongoDB          {resolved.mongo_url}")
+        console.print(f"  data             {resolved.data_dir.resolve()}")
+        console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
+        serve(CombinedApp([create_events_app(resolved)]), host=resolved.host, port=resolved.port)
+    console.print("ugc stopped")
+
+
+@app.command()
+def serve_events(
+    port: Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")] = None,
+) -> None:
+    """Run the events API alone, against the configured Kafka (production)."""
+    from ugc.events.app import create_events_app  # noqa: PLC0415
+    from ugc.observability.logs import configure_logging  # noqa: PLC0415
+    from ugc.server import serve  # noqa: PLC0415
+
+    configure_logging()
+    settings = _settings(port=port)
+    if settings.kafka_bootstrap is None:
+        raise typer.BadParameter("set UGC_KAFKA_BOOTSTRAP (or use `ugc dev`)")
+    serve(create_events_app(settings), host=settings.host, port=settings.port)
+
+
+@app.command()
+def token(
+    sub: Annotated[str, typer.Option(help="The user id the token speaks for")],
+    role: Annotated[list[str] | None, typer.Option(help="A role; repeat for more")] = None,
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
+    private_key: Annotated[
+        Path | None, typer.Option(help="PEM private key, when RS256 is configured")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Where the dev secret lives")] = None,
+) -> None:
+    """Print a signed access token, for trying the APIs by hand."""
+    from ugc.auth import issue_token, load_keys  # noqa: PLC0415
+
+    settings = _settings(data_dir=data_dir)
+    signed = issue_token(
+        load_keys(settings),
+        subject=sub,
+        roles=role or [],
+        ttl_s=ttl,
+        user_claim=settings.jwt_user_claim,
+        roles_claim=settings.jwt_roles_claim,
+        private_key=private_key.read_text() if private_key else None,
+    )
+    typer.echo(signed)
+
+
+def main() -> None:
+    app()

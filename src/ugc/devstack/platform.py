@@ -1,0 +1,57 @@
+"""Start the local servers that the settings do not point elsewhere, and stop them."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import ExitStack
+from types import TracebackType
+
+from ugc.devstack.servers import LocalBroker, LocalDocumentStore
+from ugc.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class LocalPlatform:
+    """`with LocalPlatform(settings) as resolved:` gives settings with every URL filled.
+
+    A part with a configured URL (UGC_KAFKA_BOOTSTRAP, UGC_MONGO_URL) is used as is;
+    the others are started here, under the data directory, and stopped on exit.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.broker: LocalBroker | None = None
+        self.document_store: LocalDocumentStore | None = None
+        self._stack = ExitStack()
+
+    def __enter__(self) -> Settings:
+        settings = self.settings
+        logs = settings.data_dir / "logs"
+        updates: dict[str, object] = {}
+        try:
+            if settings.kafka_bootstrap is None:
+                self.broker = LocalBroker(settings.dev_kafka_port, logs)
+                self.broker.start()
+                self._stack.callback(self.broker.stop)
+                # The local broker refuses idempotent producers.
+                updates |= {"kafka_bootstrap": self.broker.bootstrap, "kafka_idempotence": False}
+            if settings.mongo_url is None:
+                self.document_store = LocalDocumentStore(
+                    settings.dev_mongo_port, settings.data_dir / "mongo", logs
+                )
+                self.document_store.start()
+                self._stack.callback(self.document_store.stop)
+                updates["mongo_url"] = self.document_store.url
+        except BaseException:
+            self._stack.close()
+            raise
+        return settings.model_copy(update=updates)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stack.close()

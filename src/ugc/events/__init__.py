@@ -1,0 +1,1 @@
+"""Player events: contract -> intake (HTTP) -> publisher (Kafka) -> loader (ClickHouse)."""

@@ -1,0 +1,182 @@
+"""The versioned event contract shared by the API, the Kafka messages and the ETL.
+
+A client sends an `Event` (one of the typed models below, chosen by `type`). The
+server stamps it into an `EventRecord`: the flat JSON object that is the Kafka
+message value and, field for field, a row of the ClickHouse events table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, TypeAlias
+from uuid import UUID
+
+import orjson
+import uuid_utils.compat as uuid_compat
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+SCHEMA_VERSION = 1
+
+Seconds = Annotated[float, Field(ge=0, le=7 * 24 * 3600, allow_inf_nan=False)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+Url = Annotated[str, Field(min_length=1, max_length=2048)]
+Quality = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class _EventBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: UUID | None = Field(
+        default=None,
+        description="Client-made UUID; a retry with the same id is stored once. "
+        "The server assigns a time-ordered UUID when it is absent.",
+    )
+    timestamp: AwareDatetime | None = Field(
+        default=None, description="When it happened, by the client's clock."
+    )
+    sent_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the client sent it, by the same clock; corrects clock skew.",
+    )
+
+
+class _PlaybackEvent(_EventBase):
+    film_id: UUID
+    position_sec: Seconds
+    duration_sec: Seconds | None = None
+
+
+class ViewProgress(_PlaybackEvent):
+    """Periodic heartbeat of where the viewer is in the film."""
+
+    type: Literal["view_progress"]
+
+
+class Play(_PlaybackEvent):
+    type: Literal["play"]
+
+
+class Pause(_PlaybackEvent):
+    type: Literal["pause"]
+
+
+class Stop(_PlaybackEvent):
+    type: Literal["stop"]
+
+
+class End(_PlaybackEvent):
+    """The viewer reached the end of the film."""
+
+    type: Literal["end"]
+
+
+class Seek(_EventBase):
+    type: Literal["seek"]
+    film_id: UUID
+    from_sec: Seconds
+    to_sec: Seconds
+    duration_sec: Seconds | None = None
+
+
+class QualityChange(_PlaybackEvent):
+    type: Literal["quality_change"]
+    from_quality: Quality
+    to_quality: Quality
+
+
+class Click(_EventBase):
+    type: Literal["click"]
+    element: ShortText
+    page: Url
+    film_id: UUID | None = None
+
+
+class PageView(_EventBase):
+    type: Literal["page_view"]
+    page: Url
+    referrer: Url | None = None
+    film_id: UUID | None = None
+
+
+class Search(_EventBase):
+    type: Literal["search"]
+    query: Annotated[str, Field(min_length=1, max_length=500)]
+    results: Annotated[int, Field(ge=0)] | None = None
+
+
+Event: TypeAlias = Annotated[
+    ViewProgress | Play | Pause | Seek | Stop | End | QualityChange | Click | PageView | Search,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+EVENT_TYPES: tuple[str, ...] = (
+    "view_progress", "play", "pause", "seek", "stop", "end",
+    "quality_change", "click", "page_view", "search",
+)  # fmt: skip
+
+# Every column a record may carry; absent fields are null. The ClickHouse schema
+# and the loader are written against this list.
+RECORD_FIELDS: tuple[str, ...] = (
+    "schema_version", "event_id", "type", "user_id", "film_id",
+    "timestamp", "sent_at", "received_at", "occurred_at",
+    "position_sec", "duration_sec", "from_sec", "to_sec", "from_quality", "to_quality",
+    "element", "page", "referrer", "query", "results",
+)  # fmt: skip
+
+
+class EventBatch(BaseModel):
+    """The documented shape of a batch request (validation is per event)."""
+
+    events: list[Event] = Field(min_length=1)
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with microseconds and a `Z`, as ClickHouse parses it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def occurred_at(event: Event, received_at: datetime) -> datetime:
+    """The event time on the server's clock.
+
+    With both `timestamp` and `sent_at` the client's clock offset cancels out
+    (`received_at - (sent_at - timestamp)`); without `sent_at` the client clock
+    is trusted; without `timestamp` the event happened when it arrived.
+    """
+    if event.timestamp is None:
+        return received_at
+    if event.sent_at is None:
+        return event.timestamp
+    return received_at - (event.sent_at - event.timestamp)
+
+
+def stamp(event: Event, *, user_id: str, received_at: datetime) -> dict[str, Any]:
+    """The Kafka record for an accepted event: the client fields plus what the server knows."""
+    record: dict[str, Any] = event.model_dump(mode="json", exclude_none=True)
+    record["schema_version"] = SCHEMA_VERSION
+    record["event_id"] = str(event.event_id or uuid_compat.uuid7())
+    record["user_id"] = user_id
+    record["received_at"] = iso_utc(received_at)
+    record["occurred_at"] = iso_utc(occurred_at(event, received_at))
+    for key in ("timestamp", "sent_at"):
+        value = getattr(event, key)
+        if value is not None:
+            record[key] = iso_utc(value)
+    return record
+
+
+def encode_record(record: dict[str, Any]) -> bytes:
+    return orjson.dumps(record)
+
+
+_REQUEST_ADAPTER: TypeAdapter[Event | EventBatch] = TypeAdapter(Event | EventBatch)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of a request body: one event or a batch. Served by the API."""
+    schema = _REQUEST_ADAPTER.json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"ugc player events, schema version {SCHEMA_VERSION}",
+        "x-schema-version": SCHEMA_VERSION,
+        **schema,
+    }

@@ -1,0 +1,85 @@
+"""Validating a parsed request body event by event.
+
+One bad event never sinks the batch: each is validated alone, and the answer
+lists the rejected ones by index with the field and the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from ugc.events.contract import EVENT_ADAPTER, EVENT_TYPES, Event
+from ugc.problems import Problem, field_errors
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    index: int
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class Intake:
+    events: list[Event] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def rejected_count(self) -> int:
+        return len({r.index for r in self.rejections})
+
+
+def split_body(body: Any, *, max_events: int) -> tuple[Sequence[Any], bool]:
+    """The raw events of a body, and whether it was a batch."""
+    if isinstance(body, dict) and "events" in body and "type" not in body:
+        items = body["events"]
+        if not isinstance(items, list):
+            raise Problem(422, "`events` must be a list of event objects.")
+        if not items:
+            raise Problem(422, "`events` is empty; send at least one event.")
+        if len(items) > max_events:
+            raise Problem(
+                413, f"A batch holds at most {max_events} events; this one has {len(items)}."
+            )
+        return items, True
+    if isinstance(body, dict):
+        return [body], False
+    raise Problem(422, 'The body must be an event object or {"events": [...]}.')
+
+
+def validate_events(items: Sequence[Any]) -> Intake:
+    intake = Intake()
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and "user_id" in item:
+            intake.rejections.append(
+                Rejection(index, "user_id", "user_id comes from the access token; remove it")
+            )
+            continue
+        try:
+            intake.events.append(EVENT_ADAPTER.validate_python(item))
+        except ValidationError as exc:
+            intake.rejections.extend(_rejections(index, exc))
+    return intake
+
+
+_TAG_ERRORS = {"union_tag_invalid", "union_tag_not_found"}
+
+
+def _rejections(index: int, exc: ValidationError) -> list[Rejection]:
+    found = []
+    for error in exc.errors(include_url=False):
+        if error["type"] in _TAG_ERRORS:
+            reason = f"unknown or missing event type; expected one of: {', '.join(EVENT_TYPES)}"
+            found.append(Rejection(index, "type", reason))
+            continue
+        # The first location part is the union tag (the event type); drop it.
+        (named,) = field_errors([error], skip=1, whole="(event)")
+        found.append(Rejection(index, named["field"], named["reason"]))
+    return found

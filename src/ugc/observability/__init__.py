@@ -1,0 +1,1 @@
+"""Logs, request ids, errors and metrics for every process."""

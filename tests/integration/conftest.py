@@ -1,0 +1,80 @@
+"""Real local servers, started once per test session on free ports."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from fastapi import FastAPI
+
+from ugc.devstack.processes import free_port
+from ugc.devstack.servers import LocalBroker
+from ugc.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    server = LocalBroker(free_port(), tmp_path_factory.mktemp("broker-logs"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def kafka_settings(base_settings: Settings, broker: LocalBroker) -> Settings:
+    """Settings on the shared broker, with a topic of this test's own."""
+    return base_settings.model_copy(
+        update={
+            "kafka_bootstrap": broker.bootstrap,
+            "kafka_idempotence": False,
+            "kafka_topic": f"events-{uuid.uuid4().hex[:12]}",
+            "kafka_partitions": 3,
+        }
+    )
+
+
+async def http_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app, with the app's lifespan (clients opened and closed)."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ugc.test") as client:
+            yield client
+
+
+async def read_topic(
+    bootstrap: str, topic: str, expected: int, timeout_s: float = 10.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of a topic from the start, without a consumer group.
+
+    Reads until `expected` records came, then a little longer, so that an extra
+    (duplicate) record would be seen too.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        deadline = time.monotonic() + timeout_s
+        while len(records) < expected and time.monotonic() < deadline:
+            for messages in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(messages)
+        for messages in (await consumer.getmany(timeout_ms=300)).values():
+            records.extend(messages)
+        return records
+    finally:
+        await consumer.stop()
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    return tmp_path / "logs"
