@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -66,6 +65,7 @@ def serve(app: FastAPI | CombinedApp, *, host: str, port: int) -> None:
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
-    # uvicorn re-raises the signal it shut down for; by then the shutdown is done.
+    # Server.run installs uvloop; it re-raises the signal it shut down for, by
+    # when the shutdown is done.
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(uvicorn.Server(config).serve())
+        uvicorn.Server(config).run()

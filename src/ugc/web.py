@@ -20,7 +20,7 @@ def json_response(body: object, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def current_user(request: Request) -> Principal:
+async def current_user(request: Request) -> Principal:
     verifier: TokenVerifier = request.app.state.verifier
     return verifier.principal(request.headers.get("authorization"))
 

@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,17 @@ def wait_until(
 class ManagedProcess:
     """A server process with its output in a log file, stopped with SIGTERM then SIGKILL."""
 
-    def __init__(self, name: str, argv: Sequence[str], log_path: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
+        self.env = dict(env) if env is not None else None
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -72,6 +79,7 @@ class ManagedProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                env=self.env,
                 start_new_session=True,
                 preexec_fn=_die_with_parent,  # noqa: PLW1509 - prctl only, no locks taken
             )

@@ -37,7 +37,7 @@ class IntakeResult(BaseModel):
     errors: list[dict[str, Any]] = Field(description="`{index, field, reason}` per problem.")
 
 
-def _publisher(request: Request) -> EventPublisher:
+async def _publisher(request: Request) -> EventPublisher:
     publisher: EventPublisher = request.app.state.publisher
     return publisher
 

@@ -1,0 +1,112 @@
+"""What every benchmark needs: servers in child processes, wrk runs, medians, a report."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ugc.devstack.processes import ManagedProcess, free_port, port_open, wait_until
+
+RESULTS = Path(__file__).parent / "results"
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing wrk from Debian's packages ...", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
+        if not shutil.which("wrk"):
+            subprocess.run(["apt-get", "update", "-q"], check=False, capture_output=True)
+            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("bench needs wrk (apt-get install wrk)")
+    return found
+
+
+def _lua(body: bytes, headers: dict[str, str]) -> str:
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}"]
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    return "\n".join(lines) + "\n"
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip()).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def run_wrk(
+    url: str, body: bytes, headers: dict[str, str], *, connections: int, seconds: int
+) -> WrkResult:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_lua(body, headers))
+    try:
+        out = subprocess.run(
+            [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return WrkResult(rps, p50, p99, int(bad.group(1)) if bad else 0)
+
+
+def median_of(results: Sequence[WrkResult]) -> WrkResult:
+    return WrkResult(
+        statistics.median(r.requests_per_s for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+        sum(r.non_2xx for r in results),
+    )
+
+
+@contextmanager
+def http_server(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Iterator[str]:
+    """A server child process on a free port; yields its base URL."""
+    port = free_port()
+    full_env = {**os.environ, **env, "UGC_PORT": str(port)}
+    argv = [a.replace("{port}", str(port)) for a in argv]
+    process = ManagedProcess(name, argv, log_dir / f"{name}.log", env=full_env)
+    process.start()
+    try:
+        wait_until(
+            lambda: process.check_alive() and port_open("127.0.0.1", port), timeout=60, what=name
+        )
+        time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.stop()
+
+
+def save(name: str, figures: dict[str, object]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(json.dumps(figures, indent=2))
+    return path

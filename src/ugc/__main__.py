@@ -1,0 +1,3 @@
+from ugc.cli import main
+
+main()
