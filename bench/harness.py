@@ -38,16 +38,26 @@ def ensure_wrk() -> str:
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
         if not shutil.which("wrk"):
             subprocess.run(["apt-get", "update", "-q"], check=False, capture_output=True)
-            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+            subprocess.run(
+                ["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True
+            )
     found = shutil.which("wrk")
     if not found:
         sys.exit("bench needs wrk (apt-get install wrk)")
     return found
 
 
-def _lua(body: bytes, headers: dict[str, str]) -> str:
+def _lua(body: bytes, headers: dict[str, str], tokens: Sequence[str]) -> str:
+    """A wrk script posting `body`, each request as the next of `tokens`' users."""
     lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}"]
     lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    lines.append("local tokens = {" + ",".join(json.dumps(f"Bearer {t}") for t in tokens) + "}")
+    lines.append("local i = 0")
+    lines.append("request = function()")
+    lines.append("  i = i % #tokens + 1")
+    lines.append('  wrk.headers["Authorization"] = tokens[i]')
+    lines.append("  return wrk.format()")
+    lines.append("end")
     return "\n".join(lines) + "\n"
 
 
@@ -60,15 +70,20 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(
-    url: str, body: bytes, headers: dict[str, str], *, connections: int, seconds: int
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    tokens: Sequence[str],
+    *,
+    connections: int,
+    seconds: int,
 ) -> WrkResult:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_lua(body, headers))
+        script.write(_lua(body, headers, tokens))
     try:
-        out = subprocess.run(
-            [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
-            check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
+        argv = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+        argv += ["-s", script.name, url]
+        out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     finally:
         os.unlink(script.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -87,14 +102,27 @@ def median_of(results: Sequence[WrkResult]) -> WrkResult:
     )
 
 
+# Two cores: the server under test gets the first to itself; the load generator
+# and the broker share the second. Same for the baseline, so ratios compare.
+SERVER_CPU = 0
+OTHERS_CPU = 1
+
+
+def pin_self_to_other_cpu() -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {OTHERS_CPU})
+
+
 @contextmanager
 def http_server(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Iterator[str]:
-    """A server child process on a free port; yields its base URL."""
+    """A server child process on a free port, on its own core; yields its base URL."""
     port = free_port()
     full_env = {**os.environ, **env, "UGC_PORT": str(port)}
     argv = [a.replace("{port}", str(port)) for a in argv]
     process = ManagedProcess(name, argv, log_dir / f"{name}.log", env=full_env)
     process.start()
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1 and process.pid:
+        os.sched_setaffinity(process.pid, {SERVER_CPU})
     try:
         wait_until(
             lambda: process.check_alive() and port_open("127.0.0.1", port), timeout=60, what=name

@@ -28,9 +28,9 @@ def dev(
 ) -> None:
     """Start the whole platform locally: broker, document store, ClickHouse and the APIs."""
     from ugc.devstack.platform import LocalPlatform  # noqa: PLC0415 - dev-only imports
-    from ugc.events.app import create_events_app  # noqa: PLC0415
+    from ugc.events.app import create_events_service  # noqa: PLC0415
     from ugc.observability.logs import configure_logging  # noqa: PLC0415
-    from ugc.server import CombinedApp, serve  # noqa: PLC0415
+    from ugc.server import CombinedServices, serve  # noqa: PLC0415
 
     configure_logging()
     settings = _settings(port=port, data_dir=data_dir)
@@ -44,7 +44,8 @@ def dev(
         console.print(f"  MongoDB          {resolved.mongo_url}")
         console.print(f"  data             {resolved.data_dir.resolve()}")
         console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
-        serve(CombinedApp([create_events_app(resolved)]), host=resolved.host, port=resolved.port)
+        services = CombinedServices([create_events_service(resolved)])
+        serve(services, host=resolved.host, port=resolved.port)
     console.print("ugc stopped")
 
 
@@ -53,15 +54,15 @@ def serve_events(
     port: Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")] = None,
 ) -> None:
     """Run the events API alone, against the configured Kafka (production)."""
-    from ugc.events.app import create_events_app  # noqa: PLC0415
+    from ugc.events.app import create_events_service  # noqa: PLC0415
     from ugc.observability.logs import configure_logging  # noqa: PLC0415
-    from ugc.server import serve  # noqa: PLC0415
+    from ugc.server import SingleService, serve  # noqa: PLC0415
 
     configure_logging()
     settings = _settings(port=port)
     if settings.kafka_bootstrap is None:
         raise typer.BadParameter("set UGC_KAFKA_BOOTSTRAP (or use `ugc dev`)")
-    serve(create_events_app(settings), host=settings.host, port=settings.port)
+    serve(SingleService(create_events_service(settings)), host=settings.host, port=settings.port)
 
 
 @app.command()

@@ -1,59 +1,87 @@
-"""Running ASGI apps under uvicorn: one process each in production, together in dev."""
+"""Running ASGI services under uvicorn: one process each in production, together in dev."""
 
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
-from starlette.routing import Match
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ugc.web import Service
 
 
-class CombinedApp:
-    """Several apps behind one port: a request goes to the first app with a matching
-    route (else the first app, for its 404); each app keeps its lifespan and state."""
+class CombinedServices:
+    """Several services behind one port: a request goes to the first service with a
+    matching route (else the first, for its 404); each keeps its lifespan and state."""
 
-    def __init__(self, apps: Sequence[FastAPI]) -> None:
-        self.apps = list(apps)
+    def __init__(self, services: Sequence[Service]) -> None:
+        self.services = list(services)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await _run_lifespan(self._running(), receive, send)
             return
-        await self._pick(scope)(scope, receive, send)
-
-    def _pick(self, scope: Scope) -> FastAPI:
-        for app in self.apps:
-            if any(route.matches(scope)[0] is not Match.NONE for route in app.router.routes):
-                return app
-        return self.apps[0]
+        service = next((s for s in self.services if s.handles(scope)), self.services[0])
+        await service(scope, receive, send)
 
     @asynccontextmanager
     async def _running(self) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            for app in self.apps:
-                await stack.enter_async_context(app.router.lifespan_context(app))
+            for service in self.services:
+                await stack.enter_async_context(service.lifespan())
             yield
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        await receive()  # lifespan.startup
-        started = False
-        try:
-            async with self._running():
-                started = True
-                await send({"type": "lifespan.startup.complete"})
-                await receive()  # lifespan.shutdown
-        except Exception as exc:
-            phase = "shutdown" if started else "startup"
-            await send({"type": f"lifespan.{phase}.failed", "message": repr(exc)})
-            raise
-        await send({"type": "lifespan.shutdown.complete"})
+
+class SingleService:
+    """One service as an ASGI app whose lifespan is the service's."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _run_lifespan(self.service.lifespan(), receive, send)
+            return
+        await self.service(scope, receive, send)
 
 
-def serve(app: FastAPI | CombinedApp, *, host: str, port: int) -> None:
+async def _run_lifespan(
+    running: contextlib.AbstractAsyncContextManager[Any], receive: Receive, send: Send
+) -> None:
+    await receive()  # lifespan.startup
+    started = False
+    try:
+        async with running:
+            started = True
+            _settle_garbage_collector()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # lifespan.shutdown
+    except Exception as exc:
+        phase = "shutdown" if started else "startup"
+        await send({"type": f"lifespan.{phase}.failed", "message": repr(exc)})
+        raise
+    await send({"type": "lifespan.shutdown.complete"})
+
+
+def _settle_garbage_collector() -> None:
+    """Keep the collector off the long-lived startup objects (modules, apps, clients).
+
+    Without this every full collection walks them all, and a request that
+    happens to trigger one pays for it.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(_GC_THRESHOLD, 20, 50)
+
+
+_GC_THRESHOLD = 20_000
+
+
+def serve(app: ASGIApp, *, host: str, port: int) -> None:
     config = uvicorn.Config(
         app,
         host=host,

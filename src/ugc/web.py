@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ugc.auth import Principal, TokenVerifier
 from ugc.observability.request_id import RequestIdMiddleware
@@ -51,7 +56,92 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
     return router
 
 
+class DirectRoutes:
+    """Serves a few hot paths with plain ASGI handlers before the framework's router."""
+
+    def __init__(self, app: ASGIApp, routes: Mapping[str, tuple[str, ASGIApp]]) -> None:
+        self.app = app
+        self.routes = dict(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.routes.get(scope["path"]) if scope["type"] == "http" else None
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        method, handler = route
+        if scope["method"] != method:
+            problem = Problem(405, f"Use {method} on {scope['path']}.", headers={"Allow": method})
+            await problem.to_response()(scope, receive, send)
+            return
+        await handler(scope, receive, send)
+
+
+def add_openapi_paths(
+    app: FastAPI, paths: Mapping[str, dict[str, Any]], models: Sequence[type[BaseModel]]
+) -> None:
+    """Publish direct routes in the app's OpenAPI document, with the models they use."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description,
+                routes=app.routes,
+            )  # fmt: skip
+            components = schema.setdefault("components", {})
+            defs = components.setdefault("schemas", {})
+            for model in models:
+                model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                defs.update(model_schema.pop("$defs", {}))
+                defs[model.__name__] = model_schema
+            defs["Problem"] = _PROBLEM_SCHEMA
+            components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+            schema["paths"] = {**paths, **schema.get("paths", {})}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
 def prepare_app(app: FastAPI, verifier: TokenVerifier) -> None:
     app.state.verifier = verifier
     install_problem_handlers(app)
-    app.add_middleware(RequestIdMiddleware)
+
+
+class Service:
+    """One HTTP service as served: request ids, then its direct routes, then its app.
+
+    The direct routes sit in front of the framework's middleware stack, which
+    costs more per request than the hot path does.
+    """
+
+    def __init__(
+        self, api: FastAPI, direct_routes: Mapping[str, tuple[str, ASGIApp]] | None = None
+    ) -> None:
+        self.api = api
+        self.direct_routes = dict(direct_routes or {})
+        self._asgi = RequestIdMiddleware(DirectRoutes(api, self.direct_routes))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._asgi(scope, receive, send)
+
+    def lifespan(self) -> AbstractAsyncContextManager[Any]:
+        """Opens and closes the service's clients (the app's lifespan)."""
+        return self.api.router.lifespan_context(self.api)
+
+    def handles(self, scope: Scope) -> bool:
+        if scope["path"] in self.direct_routes:
+            return True
+        return any(route.matches(scope)[0] is not Match.NONE for route in self.api.router.routes)

@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from fastapi import FastAPI
 
 from ugc.devstack.processes import free_port
 from ugc.devstack.servers import LocalBroker
 from ugc.settings import Settings
+from ugc.web import Service
 
 pytestmark = pytest.mark.integration
 
@@ -40,10 +40,10 @@ def kafka_settings(base_settings: Settings, broker: LocalBroker) -> Settings:
     )
 
 
-async def http_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the app, with the app's lifespan (clients opened and closed)."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+async def http_client(service: Service) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the service, inside its lifespan (clients opened and closed)."""
+    async with service.lifespan():
+        transport = httpx.ASGITransport(app=service)
         async with httpx.AsyncClient(transport=transport, base_url="http://ugc.test") as client:
             yield client
 

@@ -11,7 +11,7 @@ import pytest
 from tests.integration.conftest import http_client
 from ugc.devstack.processes import free_port
 from ugc.devstack.servers import LocalBroker
-from ugc.events.app import create_events_app
+from ugc.events.app import create_events_service
 from ugc.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -34,7 +34,7 @@ async def test_broker_down_gives_503_then_202_when_it_is_back(
     )
     headers = {"Authorization": f"Bearer {token_for('u1')}"}
     try:
-        async for client in http_client(create_events_app(settings)):
+        async for client in http_client(create_events_service(settings)):
             assert (
                 await client.post("/api/v1/events", json=EVENT, headers=headers)
             ).status_code == 202

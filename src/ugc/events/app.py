@@ -1,34 +1,48 @@
-"""The event intake API as an ASGI app: `create_events_app(settings)`."""
+"""The event intake API as a service: `create_events_service(settings)`."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from ugc import __version__
 from ugc.auth import TokenVerifier, load_keys
-from ugc.events.api import router
+from ugc.events import endpoint
+from ugc.events.api import IntakeResult, router
 from ugc.events.body import BodyLimits
+from ugc.events.contract import EventBatch
 from ugc.events.publisher import EventPublisher, KafkaPublisher, ensure_topic
 from ugc.settings import Settings
-from ugc.web import health_router, prepare_app
+from ugc.web import Service, add_openapi_paths, health_router, prepare_app
 
 
-def create_events_app(settings: Settings, publisher: EventPublisher | None = None) -> FastAPI:
+def create_events_service(settings: Settings, publisher: EventPublisher | None = None) -> Service:
     """The intake API. Without a `publisher` it opens a Kafka producer for its lifetime."""
+    verifier = TokenVerifier(settings, load_keys(settings))
+    intake = endpoint.IntakeEndpoint(
+        verifier=verifier,
+        limits=BodyLimits(
+            settings.max_body_bytes,
+            settings.max_decompressed_bytes,
+            settings.max_decompression_ratio,
+        ),
+        max_events=settings.max_events_per_batch,
+        retry_after_s=settings.retry_after_s,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if publisher is not None:
-            app.state.publisher = publisher
+            app.state.publisher = intake.publisher = publisher
             yield
             return
         await ensure_topic(settings)
         kafka = KafkaPublisher(settings)
         await kafka.start()
-        app.state.publisher = kafka
+        app.state.publisher = intake.publisher = kafka
         try:
             yield
         finally:
@@ -41,10 +55,6 @@ def create_events_app(settings: Settings, publisher: EventPublisher | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.body_limits = BodyLimits(
-        settings.max_body_bytes, settings.max_decompressed_bytes, settings.max_decompression_ratio
-    )
-    prepare_app(app, TokenVerifier(settings, load_keys(settings)))
 
     async def broker_ready() -> bool:
         ready: bool = await app.state.publisher.ready()
@@ -52,4 +62,11 @@ def create_events_app(settings: Settings, publisher: EventPublisher | None = Non
 
     app.include_router(health_router({"kafka": broker_ready}))
     app.include_router(router)
-    return app
+    prepare_app(app, verifier)
+    schemas: list[Any] = [EventBatch, IntakeResult]
+    add_openapi_paths(
+        app,
+        {endpoint.PATH: endpoint.openapi_path("#/components/schemas/EventBatch")},
+        schemas,
+    )
+    return Service(app, {endpoint.PATH: ("POST", intake)})

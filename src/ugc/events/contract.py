@@ -7,16 +7,18 @@ message value and, field for field, a row of the ClickHouse events table.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeAlias
 from uuid import UUID
 
 import orjson
-import uuid_utils.compat as uuid_compat
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+import uuid_utils
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 SCHEMA_VERSION = 1
 
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda moment: moment.astimezone(UTC))]
 Seconds = Annotated[float, Field(ge=0, le=7 * 24 * 3600, allow_inf_nan=False)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 Url = Annotated[str, Field(min_length=1, max_length=2048)]
@@ -31,10 +33,10 @@ class _EventBase(BaseModel):
         description="Client-made UUID; a retry with the same id is stored once. "
         "The server assigns a time-ordered UUID when it is absent.",
     )
-    timestamp: AwareDatetime | None = Field(
+    timestamp: UtcDatetime | None = Field(
         default=None, description="When it happened, by the client's clock."
     )
-    sent_at: AwareDatetime | None = Field(
+    sent_at: UtcDatetime | None = Field(
         default=None,
         description="When the client sent it, by the same clock; corrects clock skew.",
     )
@@ -131,8 +133,8 @@ class EventBatch(BaseModel):
 
 
 def iso_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with microseconds and a `Z`, as ClickHouse parses it."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """ISO 8601 in UTC with microseconds, as ClickHouse parses it."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def occurred_at(event: Event, received_at: datetime) -> datetime:
@@ -149,23 +151,46 @@ def occurred_at(event: Event, received_at: datetime) -> datetime:
     return received_at - (event.sent_at - event.timestamp)
 
 
-def stamp(event: Event, *, user_id: str, received_at: datetime) -> dict[str, Any]:
-    """The Kafka record for an accepted event: the client fields plus what the server knows."""
-    record: dict[str, Any] = event.model_dump(mode="json", exclude_none=True)
-    record["schema_version"] = SCHEMA_VERSION
-    record["event_id"] = str(event.event_id or uuid_compat.uuid7())
-    record["user_id"] = user_id
-    record["received_at"] = iso_utc(received_at)
-    record["occurred_at"] = iso_utc(occurred_at(event, received_at))
-    for key in ("timestamp", "sent_at"):
-        value = getattr(event, key)
-        if value is not None:
-            record[key] = iso_utc(value)
-    return record
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """Who sent a request's events and when they arrived; shared by all its events.
+
+    `head` is the start of every record's JSON: the fields the server adds.
+    """
+
+    user_id: str
+    received_at: datetime
+    head: bytes
+    occurred_now: bytes
+
+    @classmethod
+    def now(cls, user_id: str) -> Arrival:
+        moment = datetime.now(UTC)
+        received = orjson.dumps(moment.isoformat(timespec="microseconds"))
+        head = b'{"schema_version":%d,"user_id":%b,"received_at":%b' % (
+            SCHEMA_VERSION,
+            orjson.dumps(user_id),
+            received,
+        )
+        return cls(user_id, moment, head, b',"occurred_at":' + received + b",")
 
 
-def encode_record(record: dict[str, Any]) -> bytes:
-    return orjson.dumps(record)
+def encode_record(event: Event, arrival: Arrival) -> bytes:
+    """The Kafka record of an accepted event: its fields plus what the server knows.
+
+    Built by joining JSON fragments: the model serialises itself in Rust, and the
+    server's fields are added around it, which costs far less than a dict per event.
+    """
+    fields = type(event).__pydantic_serializer__.to_json(event, exclude_none=True)
+    if event.timestamp is None:
+        when = arrival.occurred_now
+    else:
+        when = b',"occurred_at":"' + iso_utc(occurred_at(event, arrival.received_at)).encode()
+        when += b'",'
+    if event.event_id is None:
+        made = str(uuid_utils.uuid7()).encode()
+        return arrival.head + b',"event_id":"' + made + b'"' + when + fields[1:]
+    return arrival.head + when + fields[1:]
 
 
 _REQUEST_ADAPTER: TypeAdapter[Event | EventBatch] = TypeAdapter(Event | EventBatch)

@@ -13,7 +13,6 @@ import functools
 import logging
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
@@ -25,20 +24,17 @@ from ugc.settings import Settings
 
 log = logging.getLogger(__name__)
 
+Headers = Sequence[tuple[str, bytes]]
+_PARTITION_CACHE_SIZE = 100_000
+
 
 class PublishUnavailable(Exception):
     """The broker did not acknowledge in time; nothing may be reported as accepted."""
 
 
-@dataclass(frozen=True, slots=True)
-class OutboundMessage:
-    key: bytes
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...] = ()
-
-
 class EventPublisher(Protocol):
-    async def publish(self, messages: Sequence[OutboundMessage]) -> None: ...
+    async def publish(self, key: bytes, values: Sequence[bytes], headers: Headers) -> None:
+        """Records sharing a key (one user) and headers (one request): acked, or raise."""
 
     async def ready(self) -> bool: ...
 
@@ -64,6 +60,7 @@ class KafkaPublisher:
         self._timeout = settings.kafka_send_timeout_s
         self._partitioner = DefaultPartitioner()
         self._partitions: list[int] = []
+        self._partition_cache: dict[bytes, int] = {}
         self._lanes: dict[int, _Lane] = {}
         self._flushers: set[asyncio.Task[None]] = set()
         timeout_ms = int(settings.kafka_send_timeout_s * 1000)
@@ -90,44 +87,52 @@ class KafkaPublisher:
             await asyncio.wait(self._flushers, timeout=self._timeout)
         await self._producer.stop()
 
-    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
-        # asyncio.wait, not gather: a batch's future is shared with other requests
-        # and must not be cancelled when this one gives up.
-        done, pending = await asyncio.wait(self._enqueue(messages), timeout=self._timeout)
-        failure = next((f.exception() for f in done if f.exception() is not None), None)
-        if pending or failure is not None:
+    async def publish(self, key: bytes, values: Sequence[bytes], headers: Headers) -> None:
+        waits = self._enqueue(key, values, list(headers))
+        await _all_or_deadline(waits, self._timeout)
+        failure = next((f.exception() for f in waits if f.done() and f.exception()), None)
+        if failure is not None or not all(f.done() for f in waits):
             reason = repr(failure) if failure is not None else f"no ack within {self._timeout} s"
-            log.warning("kafka did not acknowledge %d events: %s", len(messages), reason)
+            log.warning("kafka did not acknowledge %d events: %s", len(values), reason)
             raise PublishUnavailable(reason)
 
-    def _enqueue(self, messages: Sequence[OutboundMessage]) -> set[asyncio.Future[None]]:
-        """Append every message to its partition's open batch; the futures of those batches."""
-        waits: set[asyncio.Future[None]] = set()
-        for message in messages:
-            partition = self._partitioner(message.key, self._partitions, self._partitions)
-            lane = self._lanes.get(partition)
-            if lane is None:
-                lane = self._lanes[partition] = _Lane()
-            waits.add(self._append(lane, message))
-            if not lane.flushing:
-                lane.flushing = True
-                task = asyncio.create_task(self._flush(partition, lane))
-                self._flushers.add(task)
-                task.add_done_callback(self._flushers.discard)
+    def _enqueue(
+        self, key: bytes, values: Sequence[bytes], headers: list[tuple[str, bytes]]
+    ) -> set[asyncio.Future[None]]:
+        """Append the records to their partition's open batch; the futures of those batches."""
+        partition = self._partition_of(key)
+        lane = self._lanes.get(partition)
+        if lane is None:
+            lane = self._lanes[partition] = _Lane()
+        builder, delivered = lane.queue[-1] if lane.queue else self._new_batch(lane)
+        waits = {delivered}
+        for value in values:
+            if builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                builder, delivered = self._new_batch(lane)
+                waits.add(delivered)
+                builder.append(key=key, value=value, timestamp=None, headers=headers)
+        if not lane.flushing:
+            lane.flushing = True
+            task = asyncio.create_task(self._flush(partition, lane))
+            self._flushers.add(task)
+            task.add_done_callback(self._flushers.discard)
         return waits
 
-    def _append(self, lane: _Lane, message: OutboundMessage) -> asyncio.Future[None]:
-        key, value, headers = message.key, message.value, list(message.headers)
-        if lane.queue:
-            builder, delivered = lane.queue[-1]
-            if builder.append(key=key, value=value, timestamp=None, headers=headers):
-                return delivered
-        builder = self._producer.create_batch()
-        delivered = asyncio.get_running_loop().create_future()
+    def _new_batch(self, lane: _Lane) -> tuple[Any, asyncio.Future[None]]:
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         delivered.add_done_callback(_consume_exception)
-        builder.append(key=key, value=value, timestamp=None, headers=headers)
-        lane.queue.append((builder, delivered))
-        return delivered
+        lane.queue.append((self._producer.create_batch(), delivered))
+        return lane.queue[-1]
+
+    def _partition_of(self, key: bytes) -> int:
+        """The default (murmur2) partitioner, remembered per key: it is pure Python."""
+        partition = self._partition_cache.get(key)
+        if partition is None:
+            if len(self._partition_cache) >= _PARTITION_CACHE_SIZE:
+                self._partition_cache.clear()
+            partition = self._partitioner(key, self._partitions, self._partitions)
+            self._partition_cache[key] = partition
+        return partition
 
     async def _flush(self, partition: int, lane: _Lane) -> None:
         """Hand the lane's batches to the producer one after another.
@@ -158,6 +163,7 @@ class KafkaPublisher:
                 self._producer.partitions_for(self._topic), self._timeout
             )
             self._partitions = sorted(partitions)
+            self._partition_cache.clear()
 
     async def ready(self) -> bool:
         """Whether the broker answers a metadata request now."""
@@ -166,6 +172,35 @@ class KafkaPublisher:
         except (TimeoutError, KafkaError, OSError):
             return False
         return True
+
+
+async def _all_or_deadline(waits: set[asyncio.Future[None]], seconds: float) -> None:
+    """Wait until every future is done or the time is up, cancelling none of them:
+    a batch's future is shared with other requests. Cheaper than asyncio.wait,
+    which makes a task per call."""
+    loop = asyncio.get_running_loop()
+    finished = loop.create_future()
+    remaining = len(waits)
+
+    def one_done(_: asyncio.Future[None]) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0 and not finished.done():
+            finished.set_result(None)
+
+    def time_up() -> None:
+        if not finished.done():
+            finished.set_result(None)
+
+    for wait in waits:
+        wait.add_done_callback(one_done)
+    deadline = loop.call_later(seconds, time_up)
+    try:
+        await finished
+    finally:
+        deadline.cancel()
+        for wait in waits:
+            wait.remove_done_callback(one_done)
 
 
 def _settle_from(delivered: asyncio.Future[None], sent: asyncio.Future[Any]) -> None:

@@ -1,0 +1,170 @@
+"""POST /api/v1/events straight on ASGI.
+
+This is the hottest path of the platform, so it bypasses the framework's
+routing and dependency machinery; what it does is all in the modules it calls
+(body, intake, service), and its OpenAPI entry is published with the app.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.types import Receive, Scope, Send
+
+from ugc.auth import TokenVerifier
+from ugc.events.body import (
+    BodyLimits,
+    check_content_type,
+    check_declared_length,
+    decode_content,
+    parse_json,
+    too_large,
+)
+from ugc.events.intake import split_body, validate_events
+from ugc.events.publisher import EventPublisher
+from ugc.events.service import accept_events
+from ugc.observability.request_id import current_request_id
+from ugc.problems import Problem
+
+log = logging.getLogger(__name__)
+
+PATH = "/api/v1/events"
+_JSON = [(b"content-type", b"application/json")]
+
+
+@dataclass(slots=True)
+class IntakeEndpoint:
+    verifier: TokenVerifier
+    limits: BodyLimits
+    max_events: int
+    retry_after_s: int
+    publisher: EventPublisher | None = None  # set by the app's lifespan
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            status, body = await self._handle(scope, receive)
+        except Problem as problem:
+            await _send_problem(problem, send)
+            return
+        except Exception:
+            log.exception("unhandled error on POST %s", PATH)
+            await _send_problem(Problem(500, "An unexpected error occurred; it is logged."), send)
+            return
+        await send({"type": "http.response.start", "status": status, "headers": _headers(body)})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
+        headers = _wanted_headers(scope)
+        principal = self.verifier.principal(headers.get(b"authorization"))
+        beacon = check_content_type(headers.get(b"content-type"))
+        raw = await _read_body(receive, headers.get(b"content-length"), self.limits)
+        parsed = parse_json(decode_content(raw, headers.get(b"content-encoding"), self.limits))
+        items, _ = split_body(parsed, max_events=self.max_events)
+        intake = validate_events(items)
+        errors = [r.as_dict() for r in intake.rejections]
+        if not intake.events:
+            raise Problem(422, "No event in the request is valid; see `errors`.", errors=errors)
+        assert self.publisher is not None, "the lifespan sets the publisher"
+        await accept_events(
+            self.publisher,
+            intake.events,
+            user_id=principal.user_id,
+            request_id=current_request_id(),
+            retry_after_s=self.retry_after_s,
+        )
+        if beacon:
+            return 204, b""
+        result = {
+            "accepted": len(intake.events),
+            "rejected": intake.rejected_count,
+            "errors": errors,
+        }
+        return 202, orjson.dumps(result)
+
+
+_WANTED = frozenset({b"authorization", b"content-type", b"content-encoding", b"content-length"})
+
+
+def _wanted_headers(scope: Scope) -> dict[bytes, str]:
+    return {name: value.decode("latin-1") for name, value in scope["headers"] if name in _WANTED}
+
+
+def _headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    if not body:
+        return []
+    return [*_JSON, (b"content-length", str(len(body)).encode())]
+
+
+async def _read_body(receive: Receive, content_length: str | None, limits: BodyLimits) -> bytes:
+    """The raw body, refused with 413 as soon as it passes the wire limit."""
+    check_declared_length(content_length, limits)
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Problem(400, "The client went away before sending the whole body.")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limits.max_body_bytes:
+            raise too_large(limits.max_body_bytes, "request body")
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+async def _send_problem(problem: Problem, send: Send) -> None:
+    response = problem.to_response()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def openapi_path(batch_schema_ref: str) -> dict[str, Any]:
+    """The OpenAPI entry of this endpoint, merged into the app's schema."""
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    errors = {
+        "400": "Malformed JSON or gzip, or a decompression bomb.",
+        "401": "Missing, expired, badly signed or malformed access token.",
+        "413": "Body or batch over the limits.",
+        "415": "Unsupported Content-Type or Content-Encoding.",
+        "422": "No event in the request is valid; `errors` says why for each.",
+        "503": "The broker did not acknowledge in time; nothing accepted; retry.",
+    }
+    responses: dict[str, Any] = {
+        "202": {
+            "description": "Every accepted event is in Kafka.",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/IntakeResult"}}
+            },
+        },
+        "204": {"description": "Accepted from sendBeacon (text/plain body)."},
+    }
+    responses |= {code: {"description": text, "content": problem} for code, text in errors.items()}
+    return {
+        "post": {
+            "tags": ["events"],
+            "summary": "Send one player event or a batch of up to 1,000",
+            "description": "JSON, gzip allowed (`Content-Encoding: gzip`); `text/plain` from "
+            "sendBeacon answers 204. Invalid events are listed by index; the valid ones are "
+            "accepted. The user is the token's subject.",
+            "security": [{"bearer": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": batch_schema_ref}},
+                    "text/plain": {"schema": {"type": "string"}},
+                },
+            },
+            "responses": responses,
+        }
+    }
