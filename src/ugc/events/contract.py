@@ -165,7 +165,10 @@ class Arrival:
 
     @classmethod
     def now(cls, user_id: str) -> Arrival:
-        moment = datetime.now(UTC)
+        return cls.at(user_id, datetime.now(UTC))
+
+    @classmethod
+    def at(cls, user_id: str, moment: datetime) -> Arrival:
         received = orjson.dumps(moment.isoformat(timespec="microseconds"))
         head = b'{"schema_version":%d,"user_id":%b,"received_at":%b' % (
             SCHEMA_VERSION,

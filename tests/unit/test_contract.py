@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from ugc.events.contract import (
+    EVENT_ADAPTER,
+    EVENT_TYPES,
+    SCHEMA_VERSION,
+    Arrival,
+    encode_record,
+    json_schema,
+    occurred_at,
+)
+
+pytestmark = pytest.mark.unit
+
+FILM = "6b0b7e92-07e4-48ad-b93c-808a0d3c1f2e"
+RECEIVED = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
+
+
+def arrival(user: str = "user-1") -> Arrival:
+    return Arrival.at(user, RECEIVED)
+
+
+def test_a_record_carries_the_event_and_what_the_server_knows() -> None:
+    event = EVENT_ADAPTER.validate_python(
+        {"type": "pause", "film_id": FILM.upper(), "position_sec": 7}
+    )
+
+    record = orjson.loads(encode_record(event, arrival("u-42")))
+
+    assert record["schema_version"] == SCHEMA_VERSION
+    assert record["user_id"] == "u-42"
+    assert record["film_id"] == FILM  # normalised
+    assert record["position_sec"] == 7
+    assert record["received_at"] == record["occurred_at"] == "2026-11-29T12:00:00.000000+00:00"
+    assert uuid.UUID(record["event_id"]).version == 7
+    assert "timestamp" not in record
+
+
+def test_a_client_event_id_is_kept_so_retries_collapse() -> None:
+    event_id = uuid.uuid4()
+    event = EVENT_ADAPTER.validate_python(
+        {"type": "play", "film_id": FILM, "position_sec": 0, "event_id": str(event_id)}
+    )
+
+    first = orjson.loads(encode_record(event, arrival()))
+    again = orjson.loads(encode_record(event, arrival()))
+
+    assert first["event_id"] == again["event_id"] == str(event_id)
+
+
+def test_clock_skew_is_corrected_with_sent_at() -> None:
+    # The client clock is 1 hour fast; the event happened 5 s before it was sent.
+    event = EVENT_ADAPTER.validate_python(
+        {
+            "type": "play",
+            "film_id": FILM,
+            "position_sec": 0,
+            "timestamp": "2026-11-29T13:00:00+00:00",
+            "sent_at": "2026-11-29T13:00:05+00:00",
+        }
+    )
+
+    assert occurred_at(event, RECEIVED) == RECEIVED - timedelta(seconds=5)
+    record = orjson.loads(encode_record(event, arrival()))
+    assert record["occurred_at"] == "2026-11-29T11:59:55.000000+00:00"
+    assert record["timestamp"] == "2026-11-29T13:00:00Z"
+
+
+def test_timestamps_are_normalised_to_utc() -> None:
+    event = EVENT_ADAPTER.validate_python(
+        {
+            "type": "play",
+            "film_id": FILM,
+            "position_sec": 0,
+            "timestamp": "2026-11-29T15:00:00+03:00",
+        }
+    )
+
+    assert occurred_at(event, RECEIVED) == datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def test_naive_timestamps_are_refused() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        EVENT_ADAPTER.validate_python(
+            {"type": "play", "film_id": FILM, "position_sec": 0, "timestamp": "2026-11-29T15:00:00"}
+        )
+
+
+def test_the_json_schema_names_every_event_type() -> None:
+    text = orjson.dumps(json_schema()).decode()
+    for name in EVENT_TYPES:
+        assert f'"{name}"' in text

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ugc.events.intake import split_body, validate_events
+from ugc.problems import Problem
+
+pytestmark = pytest.mark.unit
+
+FILM = "6b0b7e92-07e4-48ad-b93c-808a0d3c1f2e"
+
+
+def seek(**overrides: Any) -> dict[str, Any]:
+    return {"type": "seek", "film_id": FILM, "from_sec": 10, "to_sec": 600, **overrides}
+
+
+def test_a_single_event_and_a_batch_are_told_apart() -> None:
+    assert split_body(seek(), max_events=10) == ([seek()], False)
+    assert split_body({"events": [seek(), seek()]}, max_events=10) == ([seek(), seek()], True)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"events": []}, 422),
+        ({"events": "x"}, 422),
+        ([seek()], 422),
+        ({"events": [seek()] * 11}, 413),
+    ],
+)
+def test_malformed_batches_are_refused_whole(body: Any, status: int) -> None:
+    with pytest.raises(Problem) as caught:
+        split_body(body, max_events=10)
+    assert caught.value.status == status
+
+
+def test_every_event_type_of_the_contract_validates() -> None:
+    items = [
+        {"type": "view_progress", "film_id": FILM, "position_sec": 5, "duration_sec": 100},
+        {"type": "play", "film_id": FILM, "position_sec": 0},
+        {"type": "pause", "film_id": FILM, "position_sec": 1},
+        seek(),
+        {"type": "stop", "film_id": FILM, "position_sec": 1},
+        {"type": "end", "film_id": FILM, "position_sec": 100},
+        {
+            "type": "quality_change",
+            "film_id": FILM,
+            "position_sec": 3,
+            "from_quality": "720p",
+            "to_quality": "1080p",
+        },
+        {"type": "click", "element": "play-button", "page": "/films/x"},
+        {"type": "page_view", "page": "/", "referrer": "https://example.org/"},
+        {"type": "search", "query": "alien", "results": 4},
+    ]
+
+    intake = validate_events(items)
+
+    assert intake.rejections == []
+    assert [e.type for e in intake.events] == [i["type"] for i in items]
+
+
+def test_invalid_events_are_listed_by_index_and_field_and_the_rest_kept() -> None:
+    items = [
+        seek(),
+        seek(to_sec=-1),
+        {"type": "nope"},
+        seek(user_id="x"),
+        seek(film_id="not-a-uuid", extra=1),
+        "not an object",
+    ]
+
+    intake = validate_events(items)
+
+    assert len(intake.events) == 1
+    assert intake.rejected_count == 5
+    found = [(r.index, r.field) for r in intake.rejections]
+    assert found == [
+        (1, "to_sec"),
+        (2, "type"),
+        (3, "user_id"),
+        (4, "film_id"),
+        (4, "extra"),
+        (5, "(event)"),
+    ]
+    assert "token" in intake.rejections[2].reason

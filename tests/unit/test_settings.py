@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from ugc.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+REAL = {
+    "kafka_bootstrap": "kafka:9092",
+    "mongo_url": "mongodb://mongo:27017",
+    "clickhouse_url": "http://clickhouse:8123",
+}
+
+
+def test_production_refuses_a_placeholder_secret() -> None:
+    with pytest.raises(ValidationError, match="32"):
+        Settings(_env_file=None, environment="production", jwt_secret="changeme", **REAL)  # type: ignore[call-arg, arg-type]
+
+
+def test_production_refuses_missing_servers() -> None:
+    with pytest.raises(ValidationError, match="UGC_MONGO_URL"):
+        Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            environment="production",
+            jwt_secret="s" * 40,  # type: ignore[arg-type]
+            kafka_bootstrap="kafka:9092",
+            clickhouse_url="http://clickhouse:8123",
+        )
+
+
+def test_settings_come_from_ugc_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UGC_KAFKA_TOPIC", "other")
+    monkeypatch.setenv("UGC_KAFKA_IDEMPOTENCE", "false")
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings.kafka_topic == "other"
+    assert settings.kafka_idempotence is False
