@@ -27,6 +27,7 @@ def dev(
     ] = None,
 ) -> None:
     """Start the whole platform locally: broker, document store, ClickHouse and the APIs."""
+    from ugc.content.app import create_content_service  # noqa: PLC0415
     from ugc.devstack.platform import LocalPlatform  # noqa: PLC0415 - dev-only imports
     from ugc.events.app import create_events_service  # noqa: PLC0415
     from ugc.observability.logs import configure_logging  # noqa: PLC0415
@@ -38,13 +39,16 @@ def dev(
         base = f"http://{resolved.host}:{resolved.port}"
         console.print(f"[bold green]ugc is starting[/] on {base}")
         console.print(f"  events API docs  {base}/docs")
+        console.print(f"  content API docs {base}/docs/content")
         console.print(
             f"  Kafka            {resolved.kafka_bootstrap}  topic {resolved.kafka_topic}"
         )
         console.print(f"  MongoDB          {resolved.mongo_url}")
         console.print(f"  data             {resolved.data_dir.resolve()}")
         console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
-        services = CombinedServices([create_events_service(resolved)])
+        services = CombinedServices(
+            [create_events_service(resolved), create_content_service(resolved)]
+        )
         serve(services, host=resolved.host, port=resolved.port)
     console.print("ugc stopped")
 
@@ -63,6 +67,22 @@ def serve_events(
     if settings.kafka_bootstrap is None:
         raise typer.BadParameter("set UGC_KAFKA_BOOTSTRAP (or use `ugc dev`)")
     serve(SingleService(create_events_service(settings)), host=settings.host, port=settings.port)
+
+
+@app.command()
+def serve_content(
+    port: Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")] = None,
+) -> None:
+    """Run the content API alone, against the configured MongoDB (production)."""
+    from ugc.content.app import create_content_service  # noqa: PLC0415
+    from ugc.observability.logs import configure_logging  # noqa: PLC0415
+    from ugc.server import SingleService, serve  # noqa: PLC0415
+
+    configure_logging()
+    settings = _settings(port=port)
+    if settings.mongo_url is None:
+        raise typer.BadParameter("set UGC_MONGO_URL (or use `ugc dev`)")
+    serve(SingleService(create_content_service(settings)), host=settings.host, port=settings.port)
 
 
 @app.command()

@@ -9,9 +9,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ugc.web import Service
+from ugc.web import Service, health_router
 
 
 class CombinedServices:
@@ -19,7 +20,10 @@ class CombinedServices:
     matching route (else the first, for its 404); each keeps its lifespan and state."""
 
     def __init__(self, services: Sequence[Service]) -> None:
-        self.services = list(services)
+        # Health answers for all of them together, so it comes first.
+        health = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+        health.include_router(health_router({k: v for s in services for k, v in s.checks.items()}))
+        self.services = [Service(health), *services]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

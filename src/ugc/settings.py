@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # MongoDB and ClickHouse. None means the embedded local servers.
     mongo_url: str | None = None
     mongo_database: str = "ugc"
+    # How long a request may wait for MongoDB before it answers 503.
+    mongo_timeout_s: float = Field(default=2.0, gt=0)
     clickhouse_url: str | None = None
 
     # Local platform (`ugc dev` and the test fixtures)

@@ -33,7 +33,7 @@ async def current_user(request: Request) -> Principal:
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
-def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
+def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="The process is alive")
@@ -128,10 +128,15 @@ class Service:
     """
 
     def __init__(
-        self, api: FastAPI, direct_routes: Mapping[str, tuple[str, ASGIApp]] | None = None
+        self,
+        api: FastAPI,
+        direct_routes: Mapping[str, tuple[str, ASGIApp]] | None = None,
+        *,
+        checks: Mapping[str, ReadinessCheck] | None = None,
     ) -> None:
         self.api = api
         self.direct_routes = dict(direct_routes or {})
+        self.checks = dict(checks or {})
         self._asgi = RequestIdMiddleware(DirectRoutes(api, self.direct_routes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

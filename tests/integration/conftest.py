@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from ugc.devstack.processes import free_port
-from ugc.devstack.servers import LocalBroker
+from ugc.devstack.servers import LocalBroker, LocalDocumentStore
 from ugc.settings import Settings
 from ugc.web import Service
 
@@ -25,6 +25,23 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def document_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDocumentStore]:
+    root = tmp_path_factory.mktemp("document-store")
+    server = LocalDocumentStore(free_port(), root / "data", root / "logs")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mongo_settings(base_settings: Settings, document_store: LocalDocumentStore) -> Settings:
+    """Settings on the shared document store, with a database of this test's own."""
+    return base_settings.model_copy(
+        update={"mongo_url": document_store.url, "mongo_database": f"t_{uuid.uuid4().hex[:12]}"}
+    )
 
 
 @pytest.fixture

@@ -60,6 +60,8 @@ class LocalDocumentStore:
             str(storage),
             "--log-level",
             "WARNING",
+            # A write the API acknowledged must survive a crash (writeConcern j:true).
+            "--sync-on-commit",
         ]
         self.process = ManagedProcess("document-store", argv, log_dir / "document-store.log")
 

@@ -60,7 +60,8 @@ def create_events_service(settings: Settings, publisher: EventPublisher | None =
         ready: bool = await app.state.publisher.ready()
         return ready
 
-    app.include_router(health_router({"kafka": broker_ready}))
+    checks = {"kafka": broker_ready}
+    app.include_router(health_router(checks))
     app.include_router(router)
     prepare_app(app, verifier)
     schemas: list[Any] = [EventBatch, IntakeResult]
@@ -69,4 +70,4 @@ def create_events_service(settings: Settings, publisher: EventPublisher | None =
         {endpoint.PATH: endpoint.openapi_path("#/components/schemas/EventBatch")},
         schemas,
     )
-    return Service(app, {endpoint.PATH: ("POST", intake)})
+    return Service(app, {endpoint.PATH: ("POST", intake)}, checks=checks)

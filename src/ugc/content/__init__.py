@@ -1,0 +1,1 @@
+"""Viewers' content on MongoDB: models -> store (the only BSON) -> api -> app."""

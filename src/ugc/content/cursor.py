@@ -1,0 +1,48 @@
+"""Opaque page cursors: base64url of a small JSON list, checked on the way back in."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import orjson
+
+from ugc.content.errors import InvalidCursor
+
+
+def encode(position: list[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(position)).decode().rstrip("=")
+
+
+def decode(cursor: str, *, kinds: tuple[type, ...]) -> list[Any]:
+    """The position in the cursor, whose items must be of `kinds`, in order."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        position = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        raise InvalidCursor(
+            "The cursor is not one this API made; start from the first page."
+        ) from None
+    if (
+        not isinstance(position, list)
+        or len(position) != len(kinds)
+        or not all(
+            isinstance(v, k) and not isinstance(v, bool)
+            for v, k in zip(position, kinds, strict=True)
+        )
+    ):
+        raise InvalidCursor("The cursor is not one this API made; start from the first page.")
+    return position
+
+
+def decode_tagged(cursor: str, variants: dict[str, tuple[type, ...]]) -> tuple[str, list[Any]]:
+    """A cursor whose first item names its kind: `[tag, *position]`."""
+    for tag, kinds in variants.items():
+        try:
+            found = decode(cursor, kinds=(str, *kinds))
+        except InvalidCursor:
+            continue
+        if found[0] == tag:
+            return tag, found[1:]
+    raise InvalidCursor("The cursor is not one this API made; start from the first page.")

@@ -1,0 +1,1 @@
+"""MongoDB storage of content: the only modules that know BSON and pymongo."""

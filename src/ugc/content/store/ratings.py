@@ -1,0 +1,134 @@
+"""Ratings (0-10 per user and film). One transaction keeps in step with each
+rating: the film's summary (so reading it is one lookup by id), the user's count
+of ratings, and the score shown beside the user's review of the film."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ugc.content.errors import NotFound
+from ugc.content.models import MAX_SCORE, MIN_SCORE, FilmRatingSummary, Page, Rating
+from ugc.content.store import keyset
+from ugc.content.store.mongo import Document, in_transaction, translate_errors
+
+SCORES = [str(score) for score in range(MIN_SCORE, MAX_SCORE + 1)]
+
+
+class RatingStore:
+    def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> None:
+        self._client = client
+        self._ratings = db["ratings"]
+        self._films = db["film_stats"]
+        self._users = db["user_stats"]
+        self._reviews = db["reviews"]
+
+    @translate_errors
+    async def set(self, *, user_id: str, film_id: UUID, score: int) -> Rating:
+        film = str(film_id)
+        now = datetime.now(UTC)
+
+        async def work(session: AsyncClientSession) -> Document:
+            before = await self._ratings.find_one_and_update(
+                {"user_id": user_id, "film_id": film},
+                {"$set": {"score": score, "updated_at": now}, "$setOnInsert": {"created_at": now}},
+                upsert=True,
+                session=session,
+            )
+            change: dict[str, int] = {f"dist.{score}": 1, "sum": score}
+            if before is None:
+                change["count"] = 1
+                await self._users.update_one(
+                    {"_id": user_id}, {"$inc": {"ratings": 1}}, upsert=True, session=session
+                )
+            else:
+                change[f"dist.{before['score']}"] = change.get(f"dist.{before['score']}", 0) - 1
+                change["sum"] -= before["score"]
+            await self._films.update_one(
+                {"_id": film}, {"$inc": change}, upsert=True, session=session
+            )
+            await self._show_beside_review(film, user_id, score, session)
+            return {"created_at": before["created_at"] if before else now}
+
+        created = await in_transaction(self._client, work)
+        return Rating(
+            film_id=film_id, score=score, created_at=created["created_at"], updated_at=now
+        )
+
+    @translate_errors
+    async def remove(self, *, user_id: str, film_id: UUID) -> None:
+        film = str(film_id)
+
+        async def work(session: AsyncClientSession) -> bool:
+            gone = await self._ratings.find_one_and_delete(
+                {"user_id": user_id, "film_id": film}, session=session
+            )
+            if gone is None:
+                return False
+            change = {"count": -1, "sum": -gone["score"], f"dist.{gone['score']}": -1}
+            await self._films.update_one({"_id": film}, {"$inc": change}, session=session)
+            await self._users.update_one(
+                {"_id": user_id}, {"$inc": {"ratings": -1}}, session=session
+            )
+            await self._show_beside_review(film, user_id, None, session)
+            return True
+
+        if not await in_transaction(self._client, work):
+            raise NotFound("You have not rated this film.")
+
+    @translate_errors
+    async def summary(self, *, film_id: UUID, user_id: str) -> FilmRatingSummary:
+        film = str(film_id)
+        found = await self._films.find_one({"_id": film}) or {}
+        my_score = await self.score_of(film_id=film, user_id=user_id)
+        count = int(found.get("count", 0))
+        dist = found.get("dist", {})
+        return FilmRatingSummary(
+            film_id=film_id,
+            count=count,
+            average=round(found["sum"] / count, 2) if count else None,
+            distribution={score: int(dist.get(score, 0)) for score in SCORES},
+            my_score=my_score,
+        )
+
+    @translate_errors
+    async def mine(self, *, user_id: str, limit: int, after: str | None) -> Page[Rating]:
+        query: dict[str, Any] = {"user_id": user_id}
+        if after is not None:
+            query |= keyset.after(after)
+        found = await self._ratings.find(query).sort(keyset.NEWEST_FIRST).limit(limit + 1).to_list()
+        stats = await self._users.find_one({"_id": user_id}, projection={"ratings": True})
+        return Page[Rating](
+            items=[_rating(doc) for doc in found[:limit]],
+            total=int((stats or {}).get("ratings", 0)),
+            next_cursor=keyset.next_cursor(found, limit),
+        )
+
+    async def score_of(self, *, film_id: str, user_id: str) -> int | None:
+        mine = await self._ratings.find_one(
+            {"user_id": user_id, "film_id": film_id}, projection={"score": True, "_id": False}
+        )
+        return mine["score"] if mine else None
+
+    async def _show_beside_review(
+        self, film: str, user_id: str, score: int | None, session: AsyncClientSession
+    ) -> None:
+        await self._reviews.update_one(
+            {"film_id": film, "user_id": user_id},
+            {"$set": {"author_score": score}},
+            session=session,
+        )
+
+
+def _rating(doc: Document) -> Rating:
+    return Rating(
+        film_id=UUID(doc["film_id"]),
+        score=doc["score"],
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+    )

@@ -1,0 +1,129 @@
+"""Pages of a film's reviews, newest first or by score, with stable cursors.
+
+Newest first pages by keyset on _id, which never changes. By score,
+the order of the first page is frozen: its ranking (ids only, up to
+RANKING_CAP) is stored for an hour and later pages walk it, so a vote cast while
+someone pages can neither repeat a review nor skip one. A listing longer than
+the cap goes on past it by keyset on (score, _id).
+
+Every query is an equality plus one range on an index's fields: no `$or`, so
+the local server's planner serves them by index as MongoDB's does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from bson import ObjectId
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ugc.content import cursor
+from ugc.content.errors import InvalidCursor
+from ugc.content.models import Page, Review, ReviewSort
+from ugc.content.store import keyset
+from ugc.content.store.mongo import Document, translate_errors
+from ugc.content.store.reviews import shown
+
+RANKING_CAP = 1000
+_BY_SCORE = [("score", -1), ("_id", -1)]
+_FROZEN, _BEYOND = "f", "k"
+
+
+class ReviewPages:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._reviews = db["reviews"]
+        self._rankings = db["review_rankings"]
+        self._films = db["film_stats"]
+
+    @translate_errors
+    async def page(
+        self, *, film_id: UUID, sort: ReviewSort, limit: int, after: str | None
+    ) -> Page[Review]:
+        film = str(film_id)
+        stats = await self._films.find_one({"_id": film}, projection={"reviews": True})
+        if sort is ReviewSort.newest:
+            docs, next_cursor = await self._newest(film, limit, after)
+        elif after is None:
+            docs, next_cursor = await self._first_by_score(film, limit)
+        else:
+            docs, next_cursor = await self._later_by_score(film, limit, after)
+        return Page[Review](
+            items=[shown(doc) for doc in docs],
+            total=int((stats or {}).get("reviews", 0)),
+            next_cursor=next_cursor,
+        )
+
+    async def _newest(
+        self, film: str, limit: int, after: str | None
+    ) -> tuple[list[Document], str | None]:
+        query: dict[str, Any] = {"film_id": film}
+        if after is not None:
+            query |= keyset.after(after)
+        found = await self._reviews.find(query).sort(keyset.NEWEST_FIRST).limit(limit + 1).to_list()
+        return found[:limit], keyset.next_cursor(found, limit)
+
+    async def _first_by_score(self, film: str, limit: int) -> tuple[list[Document], str | None]:
+        ranking = (
+            await self._reviews.find({"film_id": film}, projection={"score": True})
+            .sort(_BY_SCORE)
+            .limit(RANKING_CAP)
+            .to_list()
+        )
+        if len(ranking) <= limit:
+            return await self._fetch([r["_id"] for r in ranking]), None
+        snapshot = {
+            "_id": ObjectId(),
+            "film_id": film,
+            "ids": [r["_id"] for r in ranking],
+            "last": [ranking[-1]["score"], ranking[-1]["_id"]],
+            "complete": len(ranking) < RANKING_CAP,
+            "created_at": datetime.now(UTC),
+        }
+        await self._rankings.insert_one(snapshot)
+        return await self._walk(snapshot, 0, limit)
+
+    async def _later_by_score(
+        self, film: str, limit: int, after: str
+    ) -> tuple[list[Document], str | None]:
+        tag, position = cursor.decode_tagged(after, {_FROZEN: (str, int), _BEYOND: (int, str)})
+        if tag == _BEYOND:
+            return await self._beyond(film, limit, position[0], keyset.object_id_of(position[1]))
+        snapshot = await self._rankings.find_one({"_id": keyset.object_id_of(position[0])})
+        if snapshot is None or snapshot["film_id"] != film:
+            raise InvalidCursor("This cursor has expired; start again from the first page.")
+        return await self._walk(snapshot, position[1], limit)
+
+    async def _walk(
+        self, snapshot: Document, offset: int, limit: int
+    ) -> tuple[list[Document], str | None]:
+        ids = snapshot["ids"][offset : offset + limit]
+        docs = await self._fetch(ids)  # reviews deleted since are left out
+        end = offset + limit
+        if end < len(snapshot["ids"]):
+            return docs, cursor.encode([_FROZEN, str(snapshot["_id"]), end])
+        if snapshot["complete"]:
+            return docs, None
+        score, last_id = snapshot["last"]
+        return docs, cursor.encode([_BEYOND, score, str(last_id)])
+
+    async def _beyond(
+        self, film: str, limit: int, score: int, last_id: ObjectId
+    ) -> tuple[list[Document], str | None]:
+        """Past the frozen ranking: the rest of the same score, then lower scores."""
+        same = {"film_id": film, "score": score, "_id": {"$lt": last_id}}
+        found = await self._reviews.find(same).sort(_BY_SCORE).limit(limit + 1).to_list()
+        if len(found) <= limit:
+            lower = {"film_id": film, "score": {"$lt": score}}
+            more = self._reviews.find(lower).sort(_BY_SCORE).limit(limit + 1 - len(found))
+            found += await more.to_list()
+        if len(found) <= limit:
+            return found, None
+        last = found[limit - 1]
+        return found[:limit], cursor.encode([_BEYOND, last["score"], str(last["_id"])])
+
+    async def _fetch(self, ids: list[ObjectId]) -> list[Document]:
+        """Reviews by id, in the order given."""
+        found = {doc["_id"]: doc async for doc in self._reviews.find({"_id": {"$in": ids}})}
+        return [found[i] for i in ids if i in found]

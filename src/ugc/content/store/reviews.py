@@ -1,0 +1,169 @@
+"""Reviews (one per user and film) and their votes (one per user and review).
+
+A review's like/dislike counts change with its votes in one transaction, so they
+always equal the votes stored, however many people vote at once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from bson import ObjectId
+from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from ugc.content.errors import AlreadyExists, NotFound, NotYours
+from ugc.content.models import Review, ReviewIn, ReviewPatch, VoteResult, VoteValue
+from ugc.content.store.mongo import Document, in_transaction, translate_errors
+from ugc.content.store.ratings import RatingStore
+
+_POINTS = {VoteValue.like: 1, VoteValue.dislike: -1}
+_COUNTER = {1: "likes", -1: "dislikes"}
+
+
+class ReviewStore:
+    def __init__(
+        self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], ratings: RatingStore
+    ) -> None:
+        self._client = client
+        self._reviews = db["reviews"]
+        self._votes = db["review_votes"]
+        self._films = db["film_stats"]
+        self._ratings = ratings
+
+    @translate_errors
+    async def create(self, *, user_id: str, film_id: UUID, review: ReviewIn) -> Review:
+        now = datetime.now(UTC)
+        film = str(film_id)
+
+        async def work(session: AsyncClientSession) -> Document:
+            doc = {
+                "_id": ObjectId(),
+                "film_id": film,
+                "user_id": user_id,
+                "text": review.text,
+                "spoiler": review.spoiler,
+                "likes": 0,
+                "dislikes": 0,
+                "score": 0,
+                "author_score": await self._ratings.score_of(film_id=film, user_id=user_id),
+                "created_at": now,
+                "updated_at": now,
+            }
+            await self._reviews.insert_one(doc, session=session)
+            await self._films.update_one(
+                {"_id": film}, {"$inc": {"reviews": 1}}, upsert=True, session=session
+            )
+            return doc
+
+        try:
+            return shown(await in_transaction(self._client, work))
+        except DuplicateKeyError:
+            raise AlreadyExists(
+                "You have reviewed this film already; edit that review instead."
+            ) from None
+
+    @translate_errors
+    async def get(self, review_id: str) -> Review:
+        return shown(await self._find(review_id))
+
+    @translate_errors
+    async def update(self, *, review_id: str, user_id: str, patch: ReviewPatch) -> Review:
+        # The author of a review never changes, so checking it first is safe.
+        _check_author(await self._find(review_id), user_id)
+        changes: dict[str, Any] = patch.model_dump(exclude_none=True)
+        changes["updated_at"] = datetime.now(UTC)
+        doc = await self._reviews.find_one_and_update(
+            {"_id": ObjectId(review_id)}, {"$set": changes}, return_document=ReturnDocument.AFTER
+        )
+        if doc is None:
+            raise NotFound("No review has this id.")
+        return shown(doc)
+
+    @translate_errors
+    async def delete(self, *, review_id: str, user_id: str) -> None:
+        review = await self._find(review_id)
+        _check_author(review, user_id)
+
+        async def work(session: AsyncClientSession) -> None:
+            gone = await self._reviews.delete_one({"_id": review["_id"]}, session=session)
+            if gone.deleted_count == 0:
+                raise NotFound("No review has this id.")
+            await self._votes.delete_many({"review_id": review["_id"]}, session=session)
+            await self._films.update_one(
+                {"_id": review["film_id"]}, {"$inc": {"reviews": -1}}, session=session
+            )
+
+        await in_transaction(self._client, work)
+
+    @translate_errors
+    async def vote(self, *, review_id: str, user_id: str, value: VoteValue | None) -> VoteResult:
+        """Set (like/dislike) or, with None, withdraw the user's vote."""
+        oid = ObjectId(review_id)
+        points = _POINTS[value] if value is not None else 0
+
+        async def work(session: AsyncClientSession) -> Document | None:
+            key = {"review_id": oid, "user_id": user_id}
+            if points:
+                before = await self._votes.find_one_and_update(
+                    key, {"$set": {"value": points}}, upsert=True, session=session
+                )
+            else:
+                before = await self._votes.find_one_and_delete(key, session=session)
+            previous = before["value"] if before else 0
+            change: dict[str, int] = {"score": points - previous}
+            if previous:
+                change[_COUNTER[previous]] = -1
+            if points:
+                change[_COUNTER[points]] = change.get(_COUNTER[points], 0) + 1
+            review = await self._reviews.find_one_and_update(
+                {"_id": oid},
+                {"$inc": change},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            if review is None:
+                raise NotFound("No review has this id.")
+            return review
+
+        review = await in_transaction(self._client, work)
+        assert review is not None
+        return VoteResult(
+            review_id=review_id,
+            likes=review["likes"],
+            dislikes=review["dislikes"],
+            score=review["score"],
+            my_vote=value,
+        )
+
+    async def _find(self, review_id: str) -> Document:
+        doc = await self._reviews.find_one({"_id": ObjectId(review_id)})
+        if doc is None:
+            raise NotFound("No review has this id.")
+        return doc
+
+
+def _check_author(review: Document, user_id: str) -> None:
+    if review["user_id"] != user_id:
+        raise NotYours("Only the author may change or delete a review.")
+
+
+def shown(doc: Document) -> Review:
+    """A review as the API shows it."""
+    return Review(
+        id=str(doc["_id"]),
+        film_id=UUID(doc["film_id"]),
+        author_id=doc["user_id"],
+        text=doc["text"],
+        spoiler=doc["spoiler"],
+        likes=doc["likes"],
+        dislikes=doc["dislikes"],
+        score=doc["score"],
+        author_score=doc.get("author_score"),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+    )
