@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit integration lint typecheck format bench-ingest clean
+.PHONY: help install run test unit integration lint typecheck format bench-ingest bench-content clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ format: install ## Apply ruff's fixes and formatting
 
 bench-ingest: install ## Benchmark the events API against the local broker
 	$(BIN)/python -m bench.ingest
+
+bench-content: install ## Benchmark the content API against the local MongoDB server
+	$(BIN)/python -m bench.content
 
 clean: ## Remove the virtualenv and caches (keeps .ugc data)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

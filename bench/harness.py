@@ -47,25 +47,33 @@ def ensure_wrk() -> str:
     return found
 
 
-def _lua(body: bytes, headers: dict[str, str], tokens: Sequence[str]) -> str:
-    """A wrk script posting `body`, each request as the next of `tokens`' users."""
-    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}"]
+def _lua(
+    body: bytes, headers: dict[str, str], tokens: Sequence[str], method: str, paths: Sequence[str]
+) -> str:
+    """A wrk script sending `body`, each request as the next of `tokens`' users and,
+    when `paths` are given, to the next of them."""
+    lines = [f"wrk.method = {json.dumps(method)}"]
+    if body:
+        lines.append(f"wrk.body = {json.dumps(body.decode())}")
     lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
     lines.append("local tokens = {" + ",".join(json.dumps(f"Bearer {t}") for t in tokens) + "}")
-    lines.append("local i = 0")
+    lines.append("local paths = {" + ",".join(json.dumps(p) for p in paths) + "}")
+    lines.append("local i, j = 0, 0")
     lines.append("request = function()")
     lines.append("  i = i % #tokens + 1")
     lines.append('  wrk.headers["Authorization"] = tokens[i]')
-    lines.append("  return wrk.format()")
+    lines.append("  if #paths == 0 then return wrk.format() end")
+    lines.append("  j = j % #paths + 1")
+    lines.append("  return wrk.format(nil, paths[j])")
     lines.append("end")
     return "\n".join(lines) + "\n"
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip()).groups()  # type: ignore[union-attr]
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip()).groups()  # type: ignore[union-attr]
     return float(number) * _UNITS[unit]
 
 
@@ -77,9 +85,11 @@ def run_wrk(
     *,
     connections: int,
     seconds: int,
+    method: str = "POST",
+    paths: Sequence[str] = (),
 ) -> WrkResult:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_lua(body, headers, tokens))
+        script.write(_lua(body, headers, tokens, method, paths))
     try:
         argv = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
         argv += ["-s", script.name, url]

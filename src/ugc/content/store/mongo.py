@@ -69,7 +69,6 @@ def connect(url: str, *, timeout_s: float) -> AsyncMongoClient[Document]:
         serverSelectionTimeoutMS=ms,
         connectTimeoutMS=ms,
         socketTimeoutMS=ms * 5,
-        timeoutMS=ms * 5,
         retryWrites=True,
         # A 2xx means durable: acknowledged by a majority, in their journals.
         w="majority",

@@ -16,7 +16,10 @@ from ugc.content.errors import NotFound
 from ugc.content.models import MAX_SCORE, MIN_SCORE, FilmRatingSummary, Page, Rating
 from ugc.content.store import keyset
 from ugc.content.store.mongo import Document, in_transaction, translate_errors
+from ugc.content.store.recent import Recent
 
+# How long a film's summary may be served from memory; `my_score` is always read.
+SUMMARY_TTL_S = 5.0
 SCORES = [str(score) for score in range(MIN_SCORE, MAX_SCORE + 1)]
 
 
@@ -27,6 +30,7 @@ class RatingStore:
         self._films = db["film_stats"]
         self._users = db["user_stats"]
         self._reviews = db["reviews"]
+        self._recent_films: Recent[str, Document] = Recent(ttl_s=SUMMARY_TTL_S, size=10_000)
 
     @translate_errors
     async def set(self, *, user_id: str, film_id: UUID, score: int) -> Rating:
@@ -56,6 +60,7 @@ class RatingStore:
             return {"created_at": before["created_at"] if before else now}
 
         created = await in_transaction(self._client, work)
+        self._recent_films.forget(film)
         return Rating(
             film_id=film_id, score=score, created_at=created["created_at"], updated_at=now
         )
@@ -78,13 +83,18 @@ class RatingStore:
             await self._show_beside_review(film, user_id, None, session)
             return True
 
-        if not await in_transaction(self._client, work):
+        removed = await in_transaction(self._client, work)
+        self._recent_films.forget(film)
+        if not removed:
             raise NotFound("You have not rated this film.")
 
     @translate_errors
     async def summary(self, *, film_id: UUID, user_id: str) -> FilmRatingSummary:
         film = str(film_id)
-        found = await self._films.find_one({"_id": film}) or {}
+        found = self._recent_films.get(film)
+        if found is None:
+            found = await self._films.find_one({"_id": film}) or {}
+            self._recent_films.put(film, found)
         my_score = await self.score_of(film_id=film, user_id=user_id)
         count = int(found.get("count", 0))
         dist = found.get("dist", {})

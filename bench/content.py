@@ -1,0 +1,194 @@
+"""make bench-content: the content API on one process against the local MongoDB server.
+
+Loads 100,000 ratings, 20,000 reviews and 20,000 bookmarks, then measures with wrk
+(32 connections) requests/s and p50/p99 latency of: a film's rating summary, a
+film's reviews page, a user's bookmarks page; and, as the baseline, a bare
+driver `find_one` by _id against the same server at the same concurrency. Goals:
+summary throughput >= 0.5 of the bare find_one; p99 < 200 ms (the seed's rule).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.harness import (
+    SERVER_CPU,
+    WrkResult,
+    ensure_wrk,
+    http_server,
+    median_of,
+    pin_self_to_other_cpu,
+    run_wrk,
+    save,
+)
+from ugc.auth import issue_token, load_keys
+from ugc.content.store.bulk import import_content
+from ugc.content.store.mongo import connect, create_indexes
+from ugc.devstack.processes import free_port
+from ugc.devstack.servers import LocalDocumentStore
+from ugc.settings import Settings
+
+SECRET = "bench-secret-" + "c" * 40
+CONNECTIONS = 32
+FILMS, USERS = 2000, 10_000
+HOT_FILMS = 500  # requests rotate over this many films
+console = Console()
+
+
+async def load(url: str, database: str) -> tuple[list[str], list[str]]:
+    client = connect(url, timeout_s=30)
+    db = client[database]
+    await create_indexes(db)
+    rng = random.Random(7)
+    films = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(FILMS)]
+    users = [f"user-{i}" for i in range(USERS)]
+    pairs = {(rng.choice(users), rng.choice(films)) for _ in range(140_000)}
+    pairs_list = sorted(pairs, key=str)[:100_000]
+    ratings = [(u, f, rng.randint(0, 10)) for u, f in pairs_list]
+    text = "A review long enough to be a real one, about the film and its ending."
+    reviews = [(u, f, text) for u, f in pairs_list[:20_000]]
+    bookmarks = [(u, f) for u, f in pairs_list[20_000:40_000]]
+    started = time.perf_counter()
+    await import_content(db, ratings=ratings, reviews=reviews, bookmarks=bookmarks)
+    took = time.perf_counter() - started
+    console.print(f"loaded 100,000 ratings, 20,000 reviews, 20,000 bookmarks in {took:.0f} s")
+    await client.close()
+    return [str(f) for f in films], [u for u, _ in bookmarks]
+
+
+def driver_baseline(url: str, database: str, film_ids: list[str], seconds: int) -> dict[str, float]:
+    """find_one by _id from a separate process on the API's core, 32 at a time."""
+    import subprocess  # noqa: PLC0415
+
+    code = f"""
+import asyncio, json, random, time
+from ugc.content.store.mongo import connect
+async def main():
+    client = connect({url!r}, timeout_s=30)
+    coll = client[{database!r}]["film_stats"]
+    films = {json.dumps(film_ids[:HOT_FILMS])}
+    latencies = []
+    stop = time.monotonic() + {seconds}
+    async def worker():
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            await coll.find_one({{"_id": random.choice(films)}})
+            latencies.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range({CONNECTIONS})))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    print(json.dumps({{"rps": len(latencies) / elapsed, "p50_ms": latencies[len(latencies)//2]*1000,
+                      "p99_ms": latencies[int(len(latencies)*0.99)]*1000}}))
+    await client.close()
+asyncio.run(main())
+"""
+    out = subprocess.run(
+        ["taskset", "-c", str(SERVER_CPU), sys.executable, "-c", code],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    ensure_wrk()
+    pin_self_to_other_cpu()
+    workdir = Path(tempfile.mkdtemp(prefix="ugc-bench-content-"))
+    store = LocalDocumentStore(free_port(), workdir / "data", workdir / "logs")
+    store.start()
+    try:
+        run(store, workdir, args)
+    finally:
+        store.stop()
+
+
+def run(store: LocalDocumentStore, workdir: Path, args: argparse.Namespace) -> None:
+    database = "bench"
+    film_ids, bookmark_users = asyncio.run(load(store.url, database))
+    settings = Settings(_env_file=None, environment="test", data_dir=workdir, jwt_secret=SECRET)  # type: ignore[call-arg, arg-type]
+    keys = load_keys(settings)
+    tokens = [
+        issue_token(keys, subject=u, roles=[], ttl_s=7200)
+        for u in sorted(set(bookmark_users))[:300]
+    ]
+    env = {
+        "UGC_ENVIRONMENT": "test", "UGC_JWT_SECRET": SECRET, "UGC_MONGO_URL": store.url,
+        "UGC_MONGO_DATABASE": database, "UGC_DATA_DIR": str(workdir),
+    }  # fmt: skip
+    films = film_ids[:HOT_FILMS]
+    targets = {
+        "rating summary": [f"/api/v1/films/{film}/rating" for film in films],
+        "reviews page": [f"/api/v1/films/{film}/reviews?limit=20" for film in films],
+        "bookmarks page": ["/api/v1/users/me/bookmarks?limit=20"],
+    }
+    results: dict[str, list[WrkResult]] = {name: [] for name in targets}
+    baselines: list[dict[str, float]] = []
+    with http_server(
+        "content-api", [sys.executable, "-m", "ugc", "serve-content"], env, workdir
+    ) as base:
+        get = {"method": "GET", "connections": CONNECTIONS}
+        run_wrk(base, b"", {}, tokens, seconds=2, paths=targets["rating summary"], **get)  # type: ignore[arg-type]
+        for number in range(1, args.rounds + 1):
+            console.print(f"round {number} of {args.rounds} ...")
+            baselines.append(driver_baseline(store.url, database, film_ids, args.seconds))
+            for name, paths in targets.items():
+                result = run_wrk(base, b"", {}, tokens, seconds=args.seconds, paths=paths, **get)  # type: ignore[arg-type]
+                results[name].append(result)
+    report(results, baselines, args)
+
+
+def report(
+    results: dict[str, list[WrkResult]], baselines: list[dict[str, float]], args: argparse.Namespace
+) -> None:
+    medians = {name: median_of(runs) for name, runs in results.items()}
+    ratios = [
+        summary.requests_per_s / baseline["rps"]
+        for summary, baseline in zip(results["rating summary"], baselines, strict=True)
+    ]
+    baseline_rps = statistics.median(b["rps"] for b in baselines)
+    table = Table(
+        title=f"content API: 1 process, {CONNECTIONS} connections, medians of {args.rounds} rounds"
+    )
+    for column in ("endpoint", "requests/s", "p50 ms", "p99 ms", "p99 < 200 ms"):
+        table.add_column(column, justify="right")
+    for name, result in medians.items():
+        table.add_row(
+            name, f"{result.requests_per_s:,.0f}", f"{result.p50_ms:.1f}", f"{result.p99_ms:.1f}",
+            "yes" if result.p99_ms < 200 else "NO",
+        )  # fmt: skip
+    table.add_row(
+        "bare driver find_one", f"{baseline_rps:,.0f}",
+        f"{statistics.median(b['p50_ms'] for b in baselines):.1f}",
+        f"{statistics.median(b['p99_ms'] for b in baselines):.1f}", "",
+    )  # fmt: skip
+    console.print(table)
+    ratio = statistics.median(ratios)
+    console.print(f"summary / bare find_one throughput: {ratio:.2f} (goal >= 0.5)")
+    figures = {
+        "connections": CONNECTIONS,
+        "endpoints": {n: r.__dict__ for n, r in medians.items()},
+        "bare_find_one": baselines,
+        "summary_vs_find_one": ratio,
+    }
+    console.print(f"saved {save('content', figures)}")
+
+
+if __name__ == "__main__":
+    main()

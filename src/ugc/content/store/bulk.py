@@ -1,0 +1,71 @@
+"""Bulk import of existing content (a move from another store, a benchmark's data).
+
+Writes the same documents and counters as the stores do one by one, in large
+batches; meant for an empty database, not for a live one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from uuid import UUID
+
+from bson import ObjectId
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ugc.content.store.mongo import Document
+
+_BATCH = 5000
+
+
+async def import_content(
+    db: AsyncDatabase[Document],
+    *,
+    ratings: Sequence[tuple[str, UUID, int]],
+    reviews: Sequence[tuple[str, UUID, str]],
+    bookmarks: Sequence[tuple[str, UUID]],
+) -> None:
+    """Ratings (user, film, score), reviews (user, film, text), bookmarks (user, film)."""
+    now = datetime.now(UTC)
+    films: dict[str, Document] = defaultdict(
+        lambda: {"count": 0, "sum": 0, "dist": {}, "reviews": 0}
+    )
+    users: dict[str, Document] = defaultdict(lambda: {"ratings": 0, "bookmarks": 0})
+    scores: dict[tuple[str, str], int] = {}
+    rating_docs = []
+    for user, film_id, score in ratings:
+        film = str(film_id)
+        scores[user, film] = score
+        summary = films[film]
+        summary["count"] += 1
+        summary["sum"] += score
+        summary["dist"][str(score)] = summary["dist"].get(str(score), 0) + 1
+        users[user]["ratings"] += 1
+        rating_docs.append(
+            {"user_id": user, "film_id": film, "score": score, "created_at": now, "updated_at": now}
+        )
+    review_docs = []
+    for user, film_id, text in reviews:
+        film = str(film_id)
+        films[film]["reviews"] += 1
+        review_docs.append(
+            {
+                "_id": ObjectId(), "film_id": film, "user_id": user, "text": text,
+                "spoiler": False, "likes": 0, "dislikes": 0, "score": 0,
+                "author_score": scores.get((user, film)), "created_at": now, "updated_at": now,
+            }
+        )  # fmt: skip
+    bookmark_docs = []
+    for user, film_id in bookmarks:
+        users[user]["bookmarks"] += 1
+        bookmark_docs.append({"user_id": user, "film_id": str(film_id), "created_at": now})
+    for name, docs in (
+        ("ratings", rating_docs),
+        ("reviews", review_docs),
+        ("bookmarks", bookmark_docs),
+        ("film_stats", [{"_id": k, **v} for k, v in films.items()]),
+        ("user_stats", [{"_id": k, **v} for k, v in users.items()]),
+    ):
+        for start in range(0, len(docs), _BATCH):
+            await db[name].insert_many(docs[start : start + _BATCH], ordered=False)
