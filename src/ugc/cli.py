@@ -27,6 +27,7 @@ def dev(
     ] = None,
 ) -> None:
     """Start the whole platform locally: broker, document store, ClickHouse and the APIs."""
+    from ugc.analytics.app import create_analytics_service  # noqa: PLC0415
     from ugc.content.app import create_content_service  # noqa: PLC0415
     from ugc.devstack.platform import LocalPlatform  # noqa: PLC0415 - dev-only imports
     from ugc.events.app import create_events_service  # noqa: PLC0415
@@ -40,6 +41,9 @@ def dev(
         console.print(f"[bold green]ugc is starting[/] on {base}")
         console.print(f"  events API docs  {base}/docs")
         console.print(f"  content API docs {base}/docs/content")
+        console.print(f"  analytics docs   {base}/docs/analytics")
+        where = resolved.clickhouse_url or resolved.data_dir / "clickhouse"
+        console.print(f"  ClickHouse       {where}  (the loader runs in this process)")
         console.print(
             f"  Kafka            {resolved.kafka_bootstrap}  topic {resolved.kafka_topic}"
         )
@@ -47,7 +51,11 @@ def dev(
         console.print(f"  data             {resolved.data_dir.resolve()}")
         console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
         services = CombinedServices(
-            [create_events_service(resolved), create_content_service(resolved)]
+            [
+                create_events_service(resolved),
+                create_content_service(resolved),
+                create_analytics_service(resolved, with_loader=True),
+            ]
         )
         serve(services, host=resolved.host, port=resolved.port)
     console.print("ugc stopped")
@@ -83,6 +91,46 @@ def serve_content(
     if settings.mongo_url is None:
         raise typer.BadParameter("set UGC_MONGO_URL (or use `ugc dev`)")
     serve(SingleService(create_content_service(settings)), host=settings.host, port=settings.port)
+
+
+@app.command()
+def serve_analytics(
+    port: Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")] = None,
+) -> None:
+    """Run the analytics API alone, against the configured ClickHouse (production)."""
+    from ugc.analytics.app import create_analytics_service  # noqa: PLC0415
+    from ugc.observability.logs import configure_logging  # noqa: PLC0415
+    from ugc.server import SingleService, serve  # noqa: PLC0415
+
+    configure_logging()
+    settings = _settings(port=port)
+    serve(SingleService(create_analytics_service(settings)), host=settings.host, port=settings.port)
+
+
+@app.command()
+def etl() -> None:
+    """Run the loader: the events topic into ClickHouse. SIGTERM stops it cleanly."""
+    import asyncio  # noqa: PLC0415
+
+    from ugc.events.runner import run_loader  # noqa: PLC0415
+    from ugc.observability.logs import configure_logging  # noqa: PLC0415
+
+    configure_logging()
+    settings = _settings()
+    if settings.kafka_bootstrap is None:
+        raise typer.BadParameter("set UGC_KAFKA_BOOTSTRAP (or use `ugc dev`)")
+    asyncio.run(run_loader(settings))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the ClickHouse schema migrations (idempotent)."""
+    import asyncio  # noqa: PLC0415
+
+    from ugc.events.runner import run_migrations  # noqa: PLC0415
+
+    applied = asyncio.run(run_migrations(_settings()))
+    console.print(f"applied: {', '.join(applied) or 'nothing, the schema is current'}")
 
 
 @app.command()

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 KIB = 1024
 MIB = 1024 * KIB
 
@@ -48,6 +49,19 @@ class Settings(BaseSettings):
     # How long a request may wait for MongoDB before it answers 503.
     mongo_timeout_s: float = Field(default=2.0, gt=0)
     clickhouse_url: str | None = None
+    clickhouse_database: str = Field(default="ugc", pattern=_IDENTIFIER)
+    # Set for a ClickHouse cluster: tables become Replicated + Distributed.
+    clickhouse_cluster: str | None = Field(default=None, pattern=_IDENTIFIER)
+    events_ttl_days: int = Field(default=730, ge=1)
+
+    # The loader (Kafka -> ClickHouse)
+    loader_group: str = "ugc-loader"
+    loader_max_rows: int = Field(default=50_000, ge=1)
+    loader_max_bytes: int = Field(default=32 * MIB, ge=1024)
+    loader_max_wait_s: float = Field(default=1.0, gt=0)
+    loader_retry_cap_s: float = Field(default=30.0, gt=0)
+    loader_session_timeout_ms: int = Field(default=10_000, ge=1000)
+    dead_letter_topic: str = "ugc.events.dead-letter"
 
     # Local platform (`ugc dev` and the test fixtures)
     dev_kafka_port: int = Field(default=9092, ge=0, le=65535)

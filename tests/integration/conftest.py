@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from ugc.devstack.processes import free_port
 from ugc.devstack.servers import LocalBroker, LocalDocumentStore
+from ugc.events.sinks import ChdbSink
 from ugc.settings import Settings
 from ugc.web import Service
 
@@ -90,6 +92,44 @@ async def read_topic(
         return records
     finally:
         await consumer.stop()
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbSink]:
+    """The embedded ClickHouse of this test process: chdb opens one directory per
+    process, so tests share it and each uses a database of its own."""
+    sink = ChdbSink(tmp_path_factory.mktemp("clickhouse"))
+    yield sink
+    asyncio.run(sink.close())
+
+
+@pytest.fixture
+def pipeline_settings(kafka_settings: Settings) -> Settings:
+    """A topic, consumer group, dead-letter topic and ClickHouse database of this test."""
+    tag = uuid.uuid4().hex[:12]
+    return kafka_settings.model_copy(
+        update={
+            "clickhouse_database": f"t_{tag}",
+            "loader_group": f"loader-{tag}",
+            "dead_letter_topic": f"dead-letter-{tag}",
+            "loader_max_wait_s": 0.2,
+            "loader_retry_cap_s": 0.5,
+            "loader_session_timeout_ms": 6000,
+        }
+    )
+
+
+async def wait_for_rows(sink: ChdbSink, database: str, expected: int, timeout_s: float = 60) -> int:
+    """Poll (no sleeps in the test) until the events table holds `expected` rows."""
+    deadline = time.monotonic() + timeout_s
+    count = -1
+    while time.monotonic() < deadline:
+        rows = await sink.query(f"SELECT count() AS n FROM {database}.events FINAL")
+        count = int(rows[0]["n"])
+        if count >= expected:
+            return count
+        await asyncio.sleep(0.1)
+    return count
 
 
 @pytest.fixture

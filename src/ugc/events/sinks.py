@@ -70,13 +70,14 @@ class ChdbSink:
 
         path.mkdir(parents=True, exist_ok=True)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chdb")
-        self._session = session.Session(str(path))
+        self._session = session.Session(str(path))  # type: ignore[no-untyped-call]
 
     async def _run(self, sql: str, fmt: str = "CSV", params: dict[str, Any] | None = None) -> Any:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
-                self._thread, lambda: self._session.query(sql, fmt, params=params or {})
+                self._thread,
+                lambda: self._session.query(sql, fmt, params=params or {}),  # type: ignore[no-untyped-call]
             )
         except Exception as exc:
             raise SinkError.from_exception(exc) from exc

@@ -1,0 +1,1 @@
+"""The read side of the events: viewing analytics from ClickHouse."""

@@ -1,0 +1,108 @@
+"""The analytics API as a service, and (for `ugc dev`) the loader beside it.
+
+chdb lets one process open its directory, so locally this service owns the
+embedded ClickHouse and runs the loader as a task next to the reads; in
+production the loader is its own process (`ugc etl`) and both talk to a server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from ugc import __version__
+from ugc.analytics.api import router
+from ugc.analytics.queries import AnalyticsQueries
+from ugc.auth import TokenVerifier, load_keys
+from ugc.events.loader import Loader
+from ugc.events.migrations import migrate
+from ugc.events.sinks import ChdbSink, ClickHouseHttpSink, EventSink, SinkError
+from ugc.problems import Problem
+from ugc.settings import Settings
+from ugc.web import Service, health_router, prepare_app
+
+log = logging.getLogger(__name__)
+
+
+def open_sink(settings: Settings) -> EventSink:
+    if settings.clickhouse_url:
+        return ClickHouseHttpSink(settings.clickhouse_url)
+    return ChdbSink(settings.data_dir / "clickhouse")
+
+
+def create_analytics_service(
+    settings: Settings, *, with_loader: bool = False, sink: EventSink | None = None
+) -> Service:
+    """The analytics API; `with_loader` also runs the loader in this process (dev).
+
+    Without a `sink` it opens (and closes) the configured one; chdb allows one
+    directory per process, so tests pass the one they share.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warehouse = open_sink(settings) if sink is None else sink
+        try:
+            await migrate(warehouse, settings)
+            app.state.queries = AnalyticsQueries(warehouse, settings.clickhouse_database)
+            async with _loader_beside(settings, warehouse, enabled=with_loader) as loader:
+                app.state.loader = loader
+                yield
+        finally:
+            if sink is None:
+                await warehouse.close()
+
+    app = FastAPI(
+        title="ugc analytics API",
+        version=__version__,
+        description="Viewing analytics from ClickHouse.",
+        lifespan=lifespan,
+        docs_url="/docs/analytics",
+        openapi_url="/openapi/analytics.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    prepare_app(app, TokenVerifier(settings, load_keys(settings)))
+    app.add_exception_handler(SinkError, _sink_problem)
+
+    async def clickhouse_ready() -> bool:
+        try:
+            await app.state.queries.ping()
+        except SinkError:
+            return False
+        return True
+
+    checks = {"clickhouse": clickhouse_ready}
+    app.include_router(health_router(checks))
+    app.include_router(router)
+    return Service(app, checks=checks)
+
+
+@asynccontextmanager
+async def _loader_beside(
+    settings: Settings, sink: EventSink, *, enabled: bool
+) -> AsyncIterator[Loader | None]:
+    if not enabled:
+        yield None
+        return
+    loader = Loader(settings, sink)
+    task = asyncio.create_task(loader.run(), name="loader")
+    try:
+        yield loader
+    finally:
+        loader.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 30)
+
+
+async def _sink_problem(_: Request, exc: Exception) -> Response:
+    log.error("analytics query failed: %s", exc)
+    return Problem(
+        503, "Analytics are unavailable right now; retry shortly.", headers={"Retry-After": "5"}
+    ).to_response()

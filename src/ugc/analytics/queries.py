@@ -1,0 +1,125 @@
+"""The analytics queries, one method each, as parameterised ClickHouse SQL.
+
+Per-film reads use the events table's order (film_id, user_id, ...), per-user
+reads its `by_user` projection, and film statistics the daily aggregates. Every
+aggregate here is either indifferent to a not-yet-collapsed duplicate (max, min,
+argMax, uniq) or reads with FINAL.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from ugc.events.sinks import EventSink
+
+PLAYBACK = "('view_progress', 'play', 'pause', 'seek', 'stop', 'end', 'quality_change')"
+
+
+class AnalyticsQueries:
+    def __init__(self, sink: EventSink, database: str) -> None:
+        self._sink = sink
+        self._db = database
+
+    async def ping(self) -> None:
+        await self._sink.query("SELECT 1 AS ok")
+
+    async def _one(self, sql: str, params: dict[str, Any]) -> dict[str, Any]:
+        rows = await self._sink.query(sql, params)
+        return rows[0] if rows else {}
+
+    async def film_stats(self, film_id: UUID, since: date, until: date) -> dict[str, Any]:
+        return await self._one(
+            f"""
+            SELECT uniqExact(user_id) AS viewers,
+                   sum(greatest(furthest - earliest, 0)) AS watch_seconds,
+                   avgIf(least(furthest / duration, 1), duration > 0) AS average_completion,
+                   countIf(completed = 1) AS completions
+            FROM (
+                SELECT user_id, day,
+                       maxMerge(furthest) AS furthest, minMerge(earliest) AS earliest,
+                       maxMerge(duration) AS duration, maxMerge(completed) AS completed
+                FROM {self._db}.film_daily
+                WHERE film_id = {{film:UUID}} AND day BETWEEN {{since:Date}} AND {{until:Date}}
+                GROUP BY user_id, day
+            )
+            """,  # noqa: S608 - the database name is a validated identifier
+            {"film": str(film_id), "since": since.isoformat(), "until": until.isoformat()},
+        )
+
+    async def top_films(self, since: date, until: date, limit: int) -> list[dict[str, Any]]:
+        return await self._sink.query(
+            f"""
+            SELECT film_id, uniqExact(user_id) AS viewers,
+                   sum(greatest(furthest - earliest, 0)) AS watch_seconds
+            FROM (
+                SELECT film_id, user_id, day,
+                       maxMerge(furthest) AS furthest, minMerge(earliest) AS earliest
+                FROM {self._db}.film_daily
+                WHERE day BETWEEN {{since:Date}} AND {{until:Date}}
+                GROUP BY film_id, user_id, day
+            )
+            GROUP BY film_id
+            ORDER BY viewers DESC, watch_seconds DESC, film_id
+            LIMIT {{limit:UInt32}}
+            """,  # noqa: S608
+            {"since": since.isoformat(), "until": until.isoformat(), "limit": limit},
+        )
+
+    async def resume_points(self, user_id: str, limit: int) -> list[dict[str, Any]]:
+        """The last position in each film the user watched, most recent first."""
+        return await self._sink.query(
+            f"""
+            SELECT film_id,
+                   argMax(coalesce(position_sec, to_sec), occurred_at) AS position_sec,
+                   max(occurred_at) AS last_watched_at
+            FROM {self._db}.events
+            WHERE user_id = {{user:String}} AND type IN {PLAYBACK}
+            GROUP BY film_id
+            ORDER BY last_watched_at DESC
+            LIMIT {{limit:UInt32}}
+            """,  # noqa: S608
+            {"user": user_id, "limit": limit},
+        )
+
+    async def average_position(self, film_id: UUID) -> dict[str, Any]:
+        return await self._one(
+            f"""
+            SELECT avg(position_sec) AS average_position_sec, count() AS events
+            FROM {self._db}.events FINAL
+            WHERE film_id = {{film:UUID}} AND position_sec IS NOT NULL
+            """,  # noqa: S608
+            {"film": str(film_id)},
+        )
+
+    async def max_position(self, user_id: str, film_id: UUID) -> dict[str, Any]:
+        return await self._one(
+            f"""
+            SELECT max(coalesce(position_sec, to_sec)) AS max_position_sec
+            FROM {self._db}.events
+            WHERE film_id = {{film:UUID}} AND user_id = {{user:String}}
+            """,  # noqa: S608
+            {"film": str(film_id), "user": user_id},
+        )
+
+    async def distinct_viewers(self, film_id: UUID) -> dict[str, Any]:
+        return await self._one(
+            f"""
+            SELECT uniqExact(user_id) AS viewers
+            FROM {self._db}.events
+            WHERE film_id = {{film:UUID}}
+            """,  # noqa: S608
+            {"film": str(film_id)},
+        )
+
+    async def distinct_films(self, user_id: str) -> dict[str, Any]:
+        return await self._one(
+            f"""
+            SELECT uniqExact(film_id) AS films
+            FROM {self._db}.events
+            WHERE user_id = {{user:String}}
+              AND film_id != toUUID('00000000-0000-0000-0000-000000000000')
+            """,  # noqa: S608
+            {"user": user_id},
+        )

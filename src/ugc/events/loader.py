@@ -1,0 +1,205 @@
+"""The loader: Kafka events topic -> ClickHouse, effectively once.
+
+- Batches close at `loader_max_rows`, `loader_max_bytes` or `loader_max_wait_s`.
+- Each partition's slice of a batch is one insert of the message bytes as
+  JSONEachRow, with a deduplication token naming its offset range, so an
+  identical replay inserts nothing; the table also collapses on event_id.
+- Offsets are committed only after ClickHouse confirmed every insert of the batch.
+- Rows ClickHouse refuses are isolated by splitting the slice in halves, and sent
+  to the dead-letter topic with the reason, source partition and offset; the rest lands.
+- ClickHouse unavailable: the same slice is retried with capped exponential
+  backoff, with nothing committed, until it lands or the loader is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from ugc.events.sinks import EventSink, SinkError
+from ugc.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# aiokafka's ConsumerRecord; aiokafka ships no type information.
+Record: TypeAlias = Any
+
+
+class Stopped(Exception):
+    """The loader was asked to stop while a batch was not in yet; nothing is committed."""
+
+
+@dataclass
+class LoaderStats:
+    """What the loader has done, for logs and metrics."""
+
+    batches: int = 0
+    rows: int = 0
+    dead_lettered: int = 0
+    insert_failures: int = 0
+    last_batch_rows: int = 0
+    last_insert_s: float = 0.0
+    lag: dict[int, int] = field(default_factory=dict)
+
+
+class Loader:
+    def __init__(self, settings: Settings, sink: EventSink) -> None:
+        assert settings.kafka_bootstrap, "the Kafka bootstrap address is resolved at start"
+        self._settings = settings
+        self._sink = sink
+        self._table = f"{settings.clickhouse_database}.events"
+        self._stop = asyncio.Event()
+        self.stats = LoaderStats()
+        self._consumer = AIOKafkaConsumer(
+            settings.kafka_topic,
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=settings.loader_group,
+            client_id=f"{settings.service_name}-loader",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=settings.loader_max_rows,
+            fetch_max_bytes=settings.loader_max_bytes,
+            max_partition_fetch_bytes=max(1024 * 1024, settings.loader_max_bytes // 4),
+            # A ClickHouse outage is waited out inside one batch; stay in the group.
+            max_poll_interval_ms=3_600_000,
+            session_timeout_ms=settings.loader_session_timeout_ms,
+            heartbeat_interval_ms=max(300, settings.loader_session_timeout_ms // 4),
+        )
+        self._dead_letters = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            client_id=f"{settings.service_name}-loader-dlq",
+            acks="all",
+            enable_idempotence=settings.kafka_idempotence,
+        )
+
+    def stop(self) -> None:
+        """Finish or abandon the batch in hand, commit what landed, and return from run()."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        await self._consumer.start()
+        await self._dead_letters.start()
+        log.info(
+            "loader consuming %s as %s", self._settings.kafka_topic, self._settings.loader_group
+        )
+        try:
+            while not self._stop.is_set():
+                batch = await self._collect()
+                if batch:
+                    await self._load(batch)
+        except Stopped:
+            log.info("loader stopped with a batch not in; it will be read again")
+        finally:
+            await self._consumer.stop()
+            await self._dead_letters.stop()
+            log.info("loader stopped")
+
+    async def _collect(self) -> dict[TopicPartition, list[Record]]:
+        settings = self._settings
+        batch: dict[TopicPartition, list[Record]] = {}
+        rows = size = 0
+        deadline = time.monotonic() + settings.loader_max_wait_s
+        while rows < settings.loader_max_rows and size < settings.loader_max_bytes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._stop.is_set():
+                break
+            fetched = await self._consumer.getmany(
+                timeout_ms=int(remaining * 1000), max_records=settings.loader_max_rows - rows
+            )
+            for tp, records in fetched.items():
+                batch.setdefault(tp, []).extend(records)
+                rows += len(records)
+                size += sum(len(r.value or b"") for r in records)
+        return batch
+
+    async def _load(self, batch: dict[TopicPartition, list[Record]]) -> None:
+        started = time.monotonic()
+        for records in batch.values():
+            await self._insert_isolating(records)
+        elapsed = time.monotonic() - started
+        await self._consumer.commit(
+            {tp: OffsetAndMetadata(records[-1].offset + 1, "") for tp, records in batch.items()}
+        )
+        rows = sum(len(r) for r in batch.values())
+        self._record(batch, rows, elapsed)
+
+    def _record(self, batch: dict[TopicPartition, list[Record]], rows: int, elapsed: float) -> None:
+        stats = self.stats
+        stats.batches += 1
+        stats.rows += rows
+        stats.last_batch_rows = rows
+        stats.last_insert_s = elapsed
+        for tp, records in batch.items():
+            highwater = self._consumer.highwater(tp)
+            if highwater is not None:
+                stats.lag[tp.partition] = max(0, highwater - (records[-1].offset + 1))
+        log.info(
+            "loaded %d rows in %.0f ms; lag by partition %s",
+            rows, elapsed * 1000, dict(sorted(stats.lag.items())),
+        )  # fmt: skip
+
+    async def _insert_isolating(self, records: Sequence[Record]) -> None:
+        try:
+            await self._insert(records)
+        except SinkError as error:
+            if len(records) == 1:
+                await self._dead_letter(records[0], str(error))
+                return
+            middle = len(records) // 2
+            await self._insert_isolating(records[:middle])
+            await self._insert_isolating(records[middle:])
+
+    async def _insert(self, records: Sequence[Record]) -> None:
+        """Insert, retrying while ClickHouse is unavailable; SinkError only for bad rows."""
+        first, last = records[0], records[-1]
+        token = f"{first.topic}:{first.partition}:{first.offset}-{last.offset}"
+        rows = b"\n".join(r.value or b"" for r in records)
+        attempt = 0
+        while True:
+            try:
+                await self._sink.insert_json_rows(self._table, rows, dedup_token=token)
+            except SinkError as error:
+                if error.bad_data:
+                    raise
+                self.stats.insert_failures += 1
+                attempt += 1
+                pause = min(self._settings.loader_retry_cap_s, 0.2 * 2**attempt)
+                pause *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not secrets
+                log.warning(
+                    "ClickHouse insert of %s failed (attempt %d), retrying in %.1f s: %s",
+                    token, attempt, pause, error,
+                )  # fmt: skip
+                await self._pause(pause)
+            else:
+                return
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        except TimeoutError:
+            return
+        raise Stopped
+
+    async def _dead_letter(self, record: Record, reason: str) -> None:
+        headers = [
+            ("ugc-dead-letter-reason", reason.encode()[:4000]),
+            ("ugc-source-topic", record.topic.encode()),
+            ("ugc-source-partition", str(record.partition).encode()),
+            ("ugc-source-offset", str(record.offset).encode()),
+        ]
+        headers += [(k, v) for k, v in record.headers if k == "x-request-id"]
+        await self._dead_letters.send_and_wait(
+            self._settings.dead_letter_topic, record.value, key=record.key, headers=headers
+        )
+        self.stats.dead_lettered += 1
+        log.warning(
+            "dead-lettered %s:%d@%d: %s", record.topic, record.partition, record.offset, reason
+        )

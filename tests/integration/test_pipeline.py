@@ -1,0 +1,186 @@
+"""Events from the API through Kafka and the loader into ClickHouse, and back out
+of the analytics API; bad rows to the dead-letter topic; ClickHouse failures waited out."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from tests.integration.conftest import http_client, read_topic, wait_for_rows
+from ugc.analytics.app import create_analytics_service
+from ugc.events.app import create_events_service
+from ugc.events.loader import Loader
+from ugc.events.sinks import ChdbSink, SinkError
+from ugc.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+FILM = str(uuid.uuid4())
+OTHER_FILM = str(uuid.uuid4())
+
+
+@dataclass
+class Pipeline:
+    events: httpx.AsyncClient
+    analytics: httpx.AsyncClient
+    loader: Loader
+
+
+async def running(settings: Settings, sink: Any) -> AsyncIterator[Pipeline]:
+    """The events API and the analytics API with its loader, as `ugc dev` runs them."""
+    analytics_service = create_analytics_service(settings, with_loader=True, sink=sink)
+    async for events in http_client(create_events_service(settings)):
+        async for analytics in http_client(analytics_service):
+            yield Pipeline(events, analytics, analytics_service.api.state.loader)
+
+
+def playback(kind: str, position: float, film: str = FILM, **extra: Any) -> dict[str, Any]:
+    return {"type": kind, "film_id": film, "position_sec": position, "duration_sec": 100, **extra}
+
+
+async def test_posted_events_reach_clickhouse_and_the_analytics(
+    pipeline_settings: Settings, warehouse: ChdbSink, token_for: Callable[..., str]
+) -> None:
+    alice, bob = (
+        {"Authorization": f"Bearer {token_for('alice')}"},
+        {"Authorization": f"Bearer {token_for('bob')}"},
+    )
+    analyst = {"Authorization": f"Bearer {token_for('carol', roles=['analyst'])}"}
+    retried = str(uuid.uuid4())
+    async for app in running(pipeline_settings, warehouse):
+        # Within one request events are ordered by their client timestamps.
+        alice_events = [
+            playback("play", 0, timestamp="2026-11-29T10:00:00Z"),
+            playback("view_progress", 30, timestamp="2026-11-29T10:00:30Z"),
+            playback("end", 100, timestamp="2026-11-29T10:01:40Z"),
+        ]
+        alice_events.append(playback("view_progress", 10, film=OTHER_FILM, event_id=retried))
+        assert (
+            await app.events.post("/api/v1/events", json={"events": alice_events}, headers=alice)
+        ).status_code == 202
+        # A client retry of the same event_id is stored once.
+        retry = playback("view_progress", 10, film=OTHER_FILM, event_id=retried)
+        assert (
+            await app.events.post("/api/v1/events", json=retry, headers=alice)
+        ).status_code == 202
+        bob_events = {"events": [playback("play", 0), playback("view_progress", 40)]}
+        assert (
+            await app.events.post("/api/v1/events", json=bob_events, headers=bob)
+        ).status_code == 202
+
+        assert await wait_for_rows(warehouse, pipeline_settings.clickhouse_database, 6) == 6
+
+        stats = (
+            await app.analytics.get(f"/api/v1/analytics/films/{FILM}/stats", headers=alice)
+        ).json()
+        assert stats["viewers"] == 2
+        assert stats["completions"] == 1
+        assert stats["watch_seconds"] == 140  # alice 0->100, bob 0->40
+        assert stats["average_completion"] == pytest.approx(0.7)
+        top = (await app.analytics.get("/api/v1/analytics/films/top", headers=alice)).json()
+        assert [t["film_id"] for t in top] == [FILM, OTHER_FILM]
+        resume = (
+            await app.analytics.get("/api/v1/analytics/users/me/resume", headers=alice)
+        ).json()
+        assert {r["film_id"]: r["position_sec"] for r in resume} == {FILM: 100, OTHER_FILM: 10}
+        viewers = (
+            await app.analytics.get(f"/api/v1/analytics/films/{FILM}/viewers", headers=bob)
+        ).json()
+        assert viewers["viewers"] == 2
+        average = (
+            await app.analytics.get(
+                f"/api/v1/analytics/films/{OTHER_FILM}/average-position", headers=bob
+            )
+        ).json()
+        assert (average["average_position_sec"], average["events"]) == (10, 1)
+        most = await app.analytics.get(
+            f"/api/v1/analytics/users/alice/films/{FILM}/max-position", headers=analyst
+        )
+        assert most.json()["max_position_sec"] == 100
+        films = await app.analytics.get(
+            "/api/v1/analytics/users/alice/films/count", headers=analyst
+        )
+        assert films.json()["films"] == 2
+        forbidden = await app.analytics.get("/api/v1/analytics/users/alice/resume", headers=bob)
+        assert forbidden.status_code == 403
+
+
+async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_rest_lands(
+    pipeline_settings: Settings, warehouse: ChdbSink, token_for: Callable[..., str]
+) -> None:
+    settings = pipeline_settings
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=False
+    )
+    await producer.start()
+    try:
+        async for app in running(settings, warehouse):
+            headers = {"Authorization": f"Bearer {token_for('dave')}", "X-Request-Id": "req-poison"}
+            await app.events.post(
+                "/api/v1/events", json={"events": [playback("play", 1)] * 3}, headers=headers
+            )
+            poison = await producer.send_and_wait(
+                settings.kafka_topic, b'{"event_id": "not-a-uuid", "type": 1}', key=b"dave",
+                headers=[("x-request-id", b"req-poison")],
+            )  # fmt: skip
+            await app.events.post(
+                "/api/v1/events", json={"events": [playback("pause", 2)] * 2}, headers=headers
+            )
+
+            assert await wait_for_rows(warehouse, settings.clickhouse_database, 5) == 5
+            (dead,) = await read_topic(
+                settings.kafka_bootstrap or "", settings.dead_letter_topic, 1
+            )
+    finally:
+        await producer.stop()
+    found = dict(dead.headers)
+    assert dead.value == b'{"event_id": "not-a-uuid", "type": 1}'
+    assert int(found["ugc-source-partition"]) == poison.partition
+    assert int(found["ugc-source-offset"]) == poison.offset
+    assert b"uuid" in found["ugc-dead-letter-reason"].lower()
+    assert found["x-request-id"] == b"req-poison"
+
+
+class FailingFor:
+    """The real sink, refusing the first `failures` inserts as an unavailable server would."""
+
+    def __init__(self, sink: ChdbSink, failures: int) -> None:
+        self._sink = sink
+        self.left = failures
+
+    async def insert_json_rows(self, table: str, rows: bytes, *, dedup_token: str) -> None:
+        if self.left > 0:
+            self.left -= 1
+            raise SinkError("Code: 242. DB::Exception: Table is in readonly mode", bad_data=False)
+        await self._sink.insert_json_rows(table, rows, dedup_token=dedup_token)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sink, name)
+
+
+async def test_clickhouse_failing_for_a_while_delays_rows_but_loses_none(
+    pipeline_settings: Settings, warehouse: ChdbSink, token_for: Callable[..., str]
+) -> None:
+    flaky = FailingFor(warehouse, failures=4)
+    headers = {"Authorization": f"Bearer {token_for('erin')}"}
+    async for app in running(pipeline_settings, flaky):
+        for position in range(10):
+            await app.events.post(
+                "/api/v1/events", json=playback("view_progress", position), headers=headers
+            )
+
+        assert await wait_for_rows(warehouse, pipeline_settings.clickhouse_database, 10) == 10
+        assert app.loader.stats.insert_failures == 4
+        assert app.loader.stats.dead_lettered == 0
+    assert flaky.left == 0
+    table = f"{pipeline_settings.clickhouse_database}.events"
+    rows = await warehouse.query(
+        f"SELECT arraySort(groupArray(position_sec)) AS p FROM {table} FINAL"
+    )
+    assert rows[0]["p"] == [float(p) for p in range(10)]
