@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit integration lint typecheck format bench-ingest bench-content clean
+.PHONY: help install run test unit integration lint typecheck format bench-ingest bench-content bench-etl clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ bench-ingest: install ## Benchmark the events API against the local broker
 
 bench-content: install ## Benchmark the content API against the local MongoDB server
 	$(BIN)/python -m bench.content
+
+bench-etl: install ## Benchmark the loader, end-to-end freshness and analytics at 10M events
+	$(BIN)/python -m bench.etl
 
 clean: ## Remove the virtualenv and caches (keeps .ugc data)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -49,23 +49,43 @@ class AnalyticsQueries:
         )
 
     async def top_films(self, since: date, until: date, limit: int) -> list[dict[str, Any]]:
-        return await self._sink.query(
+        """Films by distinct viewers over the period, then watch time for those few."""
+        ranked = await self._sink.query(
             f"""
-            SELECT film_id, uniqExact(user_id) AS viewers,
-                   sum(greatest(furthest - earliest, 0)) AS watch_seconds
-            FROM (
-                SELECT film_id, user_id, day,
-                       maxMerge(furthest) AS furthest, minMerge(earliest) AS earliest
-                FROM {self._db}.film_daily
-                WHERE day BETWEEN {{since:Date}} AND {{until:Date}}
-                GROUP BY film_id, user_id, day
-            )
+            SELECT film_id, uniqMerge(viewers) AS viewers
+            FROM {self._db}.film_day_viewers
+            WHERE day BETWEEN {{since:Date}} AND {{until:Date}}
             GROUP BY film_id
-            ORDER BY viewers DESC, watch_seconds DESC, film_id
+            ORDER BY viewers DESC, film_id
             LIMIT {{limit:UInt32}}
             """,  # noqa: S608
             {"since": since.isoformat(), "until": until.isoformat(), "limit": limit},
         )
+        if not ranked:
+            return []
+        # Ids that went through UUID() are hex and dashes only: safe as literals.
+        films = ",".join(f"'{UUID(str(r['film_id']))}'" for r in ranked)
+        watched = await self._sink.query(
+            f"""
+            SELECT film_id, sum(greatest(furthest - earliest, 0)) AS watch_seconds
+            FROM (
+                SELECT film_id, user_id, day,
+                       maxMerge(furthest) AS furthest, minMerge(earliest) AS earliest
+                FROM {self._db}.film_daily
+                WHERE film_id IN ({films})
+                  AND day BETWEEN {{since:Date}} AND {{until:Date}}
+                GROUP BY film_id, user_id, day
+            )
+            GROUP BY film_id
+            """,  # noqa: S608
+            {
+                "films": [r["film_id"] for r in ranked],
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+            },
+        )
+        seconds = {r["film_id"]: r["watch_seconds"] for r in watched}
+        return [{**r, "watch_seconds": seconds.get(r["film_id"], 0)} for r in ranked]
 
     async def resume_points(self, user_id: str, limit: int) -> list[dict[str, Any]]:
         """The last position in each film the user watched, most recent first."""

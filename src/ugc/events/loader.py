@@ -1,8 +1,8 @@
 """The loader: Kafka events topic -> ClickHouse, effectively once.
 
 - Batches close at `loader_max_rows`, `loader_max_bytes` or `loader_max_wait_s`.
-- Each partition's slice of a batch is one insert of the message bytes as
-  JSONEachRow, with a deduplication token naming its offset range, so an
+- A batch is one insert of the message bytes as JSONEachRow, with a
+  deduplication token naming its offset range in each partition, so an
   identical replay inserts nothing; the table also collapses on event_id.
 - Offsets are committed only after ClickHouse confirmed every insert of the batch.
 - Rows ClickHouse refuses are isolated by splitting the slice in halves, and sent
@@ -122,8 +122,8 @@ class Loader:
 
     async def _load(self, batch: dict[TopicPartition, list[Record]]) -> None:
         started = time.monotonic()
-        for records in batch.values():
-            await self._insert_isolating(records)
+        # One insert for the whole batch: big blocks are what ClickHouse inserts fastest.
+        await self._insert_isolating([r for tp in sorted(batch) for r in batch[tp]])
         elapsed = time.monotonic() - started
         await self._consumer.commit(
             {tp: OffsetAndMetadata(records[-1].offset + 1, "") for tp, records in batch.items()}
@@ -159,8 +159,7 @@ class Loader:
 
     async def _insert(self, records: Sequence[Record]) -> None:
         """Insert, retrying while ClickHouse is unavailable; SinkError only for bad rows."""
-        first, last = records[0], records[-1]
-        token = f"{first.topic}:{first.partition}:{first.offset}-{last.offset}"
+        token = _dedup_token(records)
         rows = b"\n".join(r.value or b"" for r in records)
         attempt = 0
         while True:
@@ -203,3 +202,13 @@ class Loader:
         log.warning(
             "dead-lettered %s:%d@%d: %s", record.topic, record.partition, record.offset, reason
         )
+
+
+def _dedup_token(records: Sequence[Record]) -> str:
+    """The topic and, per partition, the offset range: `topic:p0=10-99,p1=5-60`."""
+    ranges: dict[int, tuple[int, int]] = {}
+    for record in records:
+        low, high = ranges.get(record.partition, (record.offset, record.offset))
+        ranges[record.partition] = (min(low, record.offset), max(high, record.offset))
+    parts = ",".join(f"p{p}={low}-{high}" for p, (low, high) in sorted(ranges.items()))
+    return f"{records[0].topic}:{parts}"

@@ -1,0 +1,351 @@
+"""make bench-etl: Kafka -> ClickHouse (embedded chdb) and the analytics reads.
+
+In one run:
+  (1) events/s from Kafka to chdb through one loader, and the ratio to a plain
+      insert of the same rows into chdb (goals >= 300,000 events/s, >= 0.5);
+  (2) end-to-end freshness, API 202 -> row visible in ClickHouse, p50/p95 at a
+      sustained 10,000 events/s through the API and a loader process (goal p95 <= 2 s);
+  (3) each analytics query on 10 million events (goal <= 100 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+from rich.console import Console
+from rich.table import Table
+
+from bench.harness import http_server, save
+from ugc.analytics.queries import AnalyticsQueries
+from ugc.auth import issue_token, load_keys
+from ugc.devstack.processes import ManagedProcess, free_port
+from ugc.devstack.servers import LocalBroker
+from ugc.events.contract import EVENT_ADAPTER, Arrival, encode_record
+from ugc.events.loader import Loader
+from ugc.events.migrations import migrate
+from ugc.events.publisher import ensure_topic
+from ugc.events.sinks import ChdbSink
+from ugc.settings import Settings
+
+SECRET = "bench-secret-" + "e" * 40
+console = Console()
+
+
+def settings_for(workdir: Path, bootstrap: str, topic: str, database: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        data_dir=workdir,
+        jwt_secret=SECRET,  # type: ignore[arg-type]
+        kafka_bootstrap=bootstrap,
+        kafka_idempotence=False,
+        kafka_topic=topic,
+        kafka_partitions=6,
+        clickhouse_database=database,
+        loader_group=f"bench-{topic}",
+        loader_session_timeout_ms=6000,
+    )
+
+
+def records(count: int) -> list[tuple[bytes, bytes]]:
+    """(key, value) of `count` real records, as the API writes them."""
+    films = [uuid.uuid4() for _ in range(500)]
+    out = []
+    arrival = Arrival.now("u")
+    for i in range(count):
+        user = f"user-{i % 5000}"
+        if i % 100 == 0:
+            arrival = Arrival.now(user)
+        event = EVENT_ADAPTER.validate_python(
+            {
+                "type": "view_progress",
+                "film_id": films[i % 500],
+                "position_sec": i % 5400,
+                "duration_sec": 5400,
+            }
+        )
+        out.append(
+            (
+                user.encode(),
+                encode_record(
+                    event,
+                    Arrival(
+                        user,
+                        arrival.received_at,
+                        arrival.head.replace(b'"u"', orjson.dumps(user)),
+                        arrival.occurred_now,
+                    ),
+                ),
+            )
+        )
+    return out
+
+
+async def produce(bootstrap: str, topic: str, rows: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        enable_idempotence=False,
+        max_batch_size=1024 * 1024,
+        linger_ms=5,
+    )
+    await producer.start()
+    partitions = sorted(await producer.partitions_for(topic))
+    partitioner = DefaultPartitioner()
+    by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
+    for key, value in rows:
+        by_partition.setdefault(partitioner(key, partitions, partitions), []).append((key, value))
+    futures = []
+    for partition, group in by_partition.items():
+        batch = producer.create_batch()
+        for key, value in group:
+            if batch.append(key=key, value=value, timestamp=None, headers=[]) is None:
+                batch.close()
+                futures.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = producer.create_batch()
+                batch.append(key=key, value=value, timestamp=None, headers=[])
+        batch.close()
+        futures.append(await producer.send_batch(batch, topic, partition=partition))
+    await asyncio.gather(*futures)
+    await producer.stop()
+
+
+async def loader_throughput(sink: ChdbSink, settings: Settings, total: int) -> float:
+    await migrate(sink, settings)
+    loader = Loader(settings, sink)
+    task = asyncio.create_task(loader.run())
+    while loader.stats.rows == 0:  # noqa: ASYNC110 - the group join is not part of the figure
+        await asyncio.sleep(0.01)
+    started, first = time.perf_counter(), loader.stats.rows
+    while loader.stats.rows < total:
+        await asyncio.sleep(0.01)
+        assert not task.done(), task
+    elapsed = time.perf_counter() - started
+    loader.stop()
+    await task
+    return (total - first) / elapsed
+
+
+async def plain_insert(
+    sink: ChdbSink, settings: Settings, rows: list[tuple[bytes, bytes]], chunk: int
+) -> float:
+    await migrate(sink, settings)
+    table = f"{settings.clickhouse_database}.events"
+    blocks = [b"\n".join(v for _, v in rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
+    started = time.perf_counter()
+    for number, block in enumerate(blocks):
+        await sink.insert_json_rows(table, block, dedup_token=f"plain-{number}")
+    return len(rows) / (time.perf_counter() - started)
+
+
+async def drive_api(base: str, tokens: list[str], seconds: int, rate: int) -> dict[str, float]:
+    """`rate` events/s in requests of 100 for `seconds`; each event's 202 time by id."""
+    acked: dict[str, float] = {}
+    per_second = rate // 100
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+
+        async def one(token: str) -> None:
+            ids = [str(uuid.uuid4()) for _ in range(100)]
+            batch = [
+                {
+                    "type": "view_progress",
+                    "film_id": str(uuid.uuid4()),
+                    "position_sec": 1,
+                    "event_id": i,
+                }
+                for i in ids
+            ]
+            response = await client.post(
+                "/api/v1/events",
+                json={"events": batch},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 202, response.text
+            now = time.time()
+            acked.update(dict.fromkeys(ids, now))
+
+        started = time.monotonic()
+        pending = []
+        for tick in range(seconds * 10):
+            pending += [
+                asyncio.create_task(one(tokens[(tick * per_second + j) % len(tokens)]))
+                for j in range(per_second // 10)
+            ]
+            await asyncio.sleep(max(0, started + (tick + 1) / 10 - time.monotonic()))
+        await asyncio.gather(*pending)
+    return acked
+
+
+def freshness(workdir: Path, broker: LocalBroker, seconds: int) -> tuple[dict[str, float], Path]:
+    settings = settings_for(workdir, broker.bootstrap, "fresh-events", "ugc")
+    asyncio.run(ensure_topic(settings))
+    env = {
+        "UGC_ENVIRONMENT": "test", "UGC_JWT_SECRET": SECRET, "UGC_DATA_DIR": str(workdir),
+        "UGC_KAFKA_BOOTSTRAP": broker.bootstrap, "UGC_KAFKA_IDEMPOTENCE": "false",
+        "UGC_KAFKA_TOPIC": "fresh-events", "UGC_LOADER_GROUP": "fresh-loader",
+    }  # fmt: skip
+    loader = ManagedProcess(
+        "loader",
+        [sys.executable, "-m", "ugc", "etl"],
+        workdir / "loader.log",
+        env={**os.environ, **env},
+    )
+    loader.start()
+    keys = load_keys(settings)
+    tokens = [issue_token(keys, subject=f"viewer-{i}", roles=[], ttl_s=3600) for i in range(200)]
+    try:
+        with http_server(
+            "events-api", [sys.executable, "-m", "ugc", "serve-events"], env, workdir
+        ) as base:
+            log = workdir / "loader.log"
+            while "loader consuming" not in (log.read_text() if log.exists() else ""):
+                time.sleep(0.1)
+            time.sleep(7)  # the group's first rebalance
+            acked = asyncio.run(drive_api(base, tokens, seconds, 10_000))
+            time.sleep(3)  # the last batch in
+    finally:
+        loader.stop()
+    return acked, workdir / "clickhouse"
+
+
+async def visible_delays(sink: ChdbSink, acked: dict[str, float]) -> list[float]:
+    rows = await sink.query(
+        "SELECT toString(event_id) AS id, toUnixTimestamp64Milli(loaded_at) AS at FROM ugc.events"
+    )
+    seen = {r["id"]: r["at"] / 1000 for r in rows}
+    missing = [i for i in acked if i not in seen]
+    assert not missing, f"{len(missing)} acknowledged events never reached ClickHouse"
+    return sorted(seen[i] - t for i, t in acked.items())
+
+
+async def ten_million(sink: ChdbSink, settings: Settings) -> dict[str, float]:
+    """Time each analytics query over 10M generated events (medians of 15 runs, ms)."""
+    await migrate(sink, settings)
+    db = settings.clickhouse_database
+    started = time.perf_counter()
+    await sink.execute(
+        f"""
+        INSERT INTO {db}.events (event_id, type, user_id, film_id, schema_version,
+                                 received_at, occurred_at, position_sec, duration_sec)
+        SELECT generateUUIDv4(number),
+               ['view_progress', 'play', 'pause', 'stop', 'end'][1 + number % 5],
+               concat('user-', toString(number % 100000)),
+               toUUID(concat('00000000-0000-4000-8000-', leftPad(toString(number % 5000), 12, '0'))),
+               1, now64(6) - toIntervalSecond(number % 2592000),
+               now64(6) - toIntervalSecond(number % 2592000),
+               toFloat64(number % 5400), 5400.
+        FROM numbers(10000000)
+        """
+    )
+    console.print(f"generated 10,000,000 events in {time.perf_counter() - started:.0f} s")
+    queries = AnalyticsQueries(sink, db)
+    film = uuid.UUID("00000000-0000-4000-8000-000000000042")
+    today = datetime.now(UTC).date()
+    month = today - timedelta(days=30)
+    cases = {
+        "film stats (30 days)": lambda: queries.film_stats(film, month, today),
+        "top films (30 days)": lambda: queries.top_films(month, today, 10),
+        "resume points of a user": lambda: queries.resume_points("user-4242", 20),
+        "average position per film": lambda: queries.average_position(film),
+        "max position, user and film": lambda: queries.max_position("user-42", film),
+        "distinct viewers per film": lambda: queries.distinct_viewers(film),
+        "distinct films per user": lambda: queries.distinct_films("user-4242"),
+    }
+    timings = {}
+    for name, run in cases.items():
+        await run()
+        runs = []
+        for _ in range(15):
+            t = time.perf_counter()
+            await run()
+            runs.append((time.perf_counter() - t) * 1000)
+        timings[name] = statistics.median(runs)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="events for the loader figure"
+    )
+    parser.add_argument("--seconds", type=int, default=20, help="length of the freshness run")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="ugc-bench-etl-"))
+    broker = LocalBroker(free_port(), workdir)
+    broker.start()
+    try:
+        acked, clickhouse = freshness(workdir, broker, args.seconds)
+        asyncio.run(measure(workdir, broker, clickhouse, acked, args))
+    finally:
+        broker.stop()
+
+
+async def measure(
+    workdir: Path,
+    broker: LocalBroker,
+    clickhouse: Path,
+    acked: dict[str, float],
+    args: argparse.Namespace,
+) -> None:
+    sink = ChdbSink(clickhouse)
+    try:
+        delays = await visible_delays(sink, acked)
+        rows = records(args.events)
+        loaded = settings_for(workdir, broker.bootstrap, "load-events", "bench_loader")
+        await ensure_topic(loaded)
+        await produce(broker.bootstrap, "load-events", rows)
+        loader_rate = await loader_throughput(sink, loaded, args.events)
+        plain_rate = await plain_insert(
+            sink, settings_for(workdir, broker.bootstrap, "x", "bench_plain"), rows, 50_000
+        )
+        timings = await ten_million(sink, settings_for(workdir, broker.bootstrap, "x", "bench_10m"))
+    finally:
+        await sink.close()
+    report(loader_rate, plain_rate, delays, timings, args)
+
+
+def report(
+    loader_rate: float,
+    plain_rate: float,
+    delays: list[float],
+    timings: dict[str, float],
+    args: argparse.Namespace,
+) -> None:
+    p50 = delays[len(delays) // 2]
+    p95 = delays[int(len(delays) * 0.95)]
+    table = Table(title="ETL and analytics, embedded ClickHouse (chdb)")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("goal", justify="right")
+    table.add_row("(1) loader events/s, Kafka -> chdb", f"{loader_rate:,.0f}", ">= 300,000")
+    table.add_row("    plain insert of the same rows, rows/s", f"{plain_rate:,.0f}", "")
+    table.add_row("    ratio", f"{loader_rate / plain_rate:.2f}", ">= 0.5")
+    table.add_row(
+        "(2) freshness p50 / p95 s at 10,000 events/s", f"{p50:.2f} / {p95:.2f}", "p95 <= 2"
+    )
+    for name, ms in timings.items():
+        table.add_row(f"(3) {name}, ms (10M events)", f"{ms:.1f}", "<= 100")
+    console.print(table)
+    figures = {
+        "loader_events_per_s": loader_rate, "plain_insert_rows_per_s": plain_rate,
+        "loader_vs_plain": loader_rate / plain_rate, "freshness_p50_s": p50, "freshness_p95_s": p95,
+        "freshness_events": len(delays), "query_ms_at_10m": timings,
+        "events_for_loader": args.events,
+    }  # fmt: skip
+    console.print(f"saved {save('etl', figures)}")
+
+
+if __name__ == "__main__":
+    main()
