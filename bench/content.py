@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -117,6 +118,7 @@ def main() -> None:
         run(store, workdir, args)
     finally:
         store.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run(store: LocalDocumentStore, workdir: Path, args: argparse.Namespace) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -242,7 +243,8 @@ async def ten_million(sink: ChdbSink, settings: Settings) -> dict[str, float]:
         SELECT generateUUIDv4(number),
                ['view_progress', 'play', 'pause', 'stop', 'end'][1 + number % 5],
                concat('user-', toString(number % 100000)),
-               toUUID(concat('00000000-0000-4000-8000-', leftPad(toString(number % 5000), 12, '0'))),
+               toUUID(concat('00000000-0000-4000-8000-',
+                             leftPad(toString(number % 5000), 12, '0'))),
                1, now64(6) - toIntervalSecond(number % 2592000),
                now64(6) - toIntervalSecond(number % 2592000),
                toFloat64(number % 5400), 5400.
@@ -290,6 +292,7 @@ def main() -> None:
         asyncio.run(measure(workdir, broker, clickhouse, acked, args))
     finally:
         broker.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def measure(

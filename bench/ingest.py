@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
 import tempfile
@@ -99,6 +100,7 @@ def main() -> None:
         run(broker, workdir, args)
     finally:
         broker.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:

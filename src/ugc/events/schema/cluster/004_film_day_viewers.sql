@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS {database}.film_day_viewers_local ON CLUSTER {cluster
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/film_day_viewers_local', '{replica}')
 PARTITION BY toYYYYMM(day)
-ORDER BY (day, film_id)
+ORDER BY (film_id, day)
 TTL day + INTERVAL {ttl_days} DAY
 ;
 CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.film_day_viewers_mv ON CLUSTER {cluster} TO {database}.film_day_viewers_local AS

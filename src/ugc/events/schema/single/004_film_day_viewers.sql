@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS {database}.film_day_viewers
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(day)
-ORDER BY (day, film_id)
+ORDER BY (film_id, day)
 TTL day + INTERVAL {ttl_days} DAY
 ;
 CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.film_day_viewers_mv TO {database}.film_day_viewers AS
