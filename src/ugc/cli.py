@@ -13,43 +13,38 @@ from ugc.settings import Settings
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console(stderr=True)
 
+PortOption = Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")]
+
 
 def _settings(**overrides: object) -> Settings:
     given = {key: value for key, value in overrides.items() if value is not None}
     return Settings(**given)  # type: ignore[arg-type]
 
 
+def _observed(settings: Settings, component: str) -> None:
+    """Logs (ECS JSON) and Sentry for this process, first thing at every entry point."""
+    from ugc.observability.errors import init_sentry  # noqa: PLC0415
+    from ugc.observability.logs import configure_logging  # noqa: PLC0415
+
+    configure_logging(component, level=settings.log_level, file=settings.log_file)
+    init_sentry(settings, component=component)
+
+
 @app.command()
 def dev(
-    port: Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Where local data lives [default: ./.ugc]")
-    ] = None,
+    port: PortOption = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Local data [default: ./.ugc]")] = None,
 ) -> None:
     """Start the whole platform locally: broker, document store, ClickHouse and the APIs."""
-    from ugc.analytics.app import create_analytics_service  # noqa: PLC0415
+    from ugc.analytics.app import create_analytics_service  # noqa: PLC0415 - per command
     from ugc.content.app import create_content_service  # noqa: PLC0415
-    from ugc.devstack.platform import LocalPlatform  # noqa: PLC0415 - dev-only imports
+    from ugc.devstack.platform import LocalPlatform  # noqa: PLC0415
     from ugc.events.app import create_events_service  # noqa: PLC0415
-    from ugc.observability.logs import configure_logging  # noqa: PLC0415
     from ugc.server import CombinedServices, serve  # noqa: PLC0415
 
-    configure_logging()
     settings = _settings(port=port, data_dir=data_dir)
+    _observed(settings, "ugc-dev")
     with LocalPlatform(settings) as resolved:
-        base = f"http://{resolved.host}:{resolved.port}"
-        console.print(f"[bold green]ugc is starting[/] on {base}")
-        console.print(f"  events API docs  {base}/docs")
-        console.print(f"  content API docs {base}/docs/content")
-        console.print(f"  analytics docs   {base}/docs/analytics")
-        where = resolved.clickhouse_url or resolved.data_dir / "clickhouse"
-        console.print(f"  ClickHouse       {where}  (the loader runs in this process)")
-        console.print(
-            f"  Kafka            {resolved.kafka_bootstrap}  topic {resolved.kafka_topic}"
-        )
-        console.print(f"  MongoDB          {resolved.mongo_url}")
-        console.print(f"  data             {resolved.data_dir.resolve()}")
-        console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
         services = CombinedServices(
             [
                 create_events_service(resolved),
@@ -57,54 +52,60 @@ def dev(
                 create_analytics_service(resolved, with_loader=True),
             ]
         )
+        base = f"http://{resolved.host}:{resolved.port}"
+        where = resolved.clickhouse_url or resolved.data_dir / "clickhouse"
+        console.print(f"[bold green]ugc is starting[/] on {base}")
+        console.print(f"  events API docs  {base}/docs")
+        console.print(f"  content API docs {base}/docs/content")
+        console.print(f"  analytics docs   {base}/docs/analytics")
+        console.print(f"  metrics          {base}/metrics")
+        console.print(
+            f"  Kafka            {resolved.kafka_bootstrap}  topic {resolved.kafka_topic}"
+        )
+        console.print(f"  MongoDB          {resolved.mongo_url}")
+        console.print(f"  ClickHouse       {where}  (the loader runs in this process)")
+        console.print(f"  data             {resolved.data_dir.resolve()}")
+        console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
         serve(services, host=resolved.host, port=resolved.port)
     console.print("ugc stopped")
 
 
 @app.command()
-def serve_events(
-    port: Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")] = None,
-) -> None:
+def serve_events(port: PortOption = None) -> None:
     """Run the events API alone, against the configured Kafka (production)."""
     from ugc.events.app import create_events_service  # noqa: PLC0415
-    from ugc.observability.logs import configure_logging  # noqa: PLC0415
     from ugc.server import SingleService, serve  # noqa: PLC0415
 
-    configure_logging()
     settings = _settings(port=port)
     if settings.kafka_bootstrap is None:
         raise typer.BadParameter("set UGC_KAFKA_BOOTSTRAP (or use `ugc dev`)")
+    _observed(settings, "ugc-events")
     serve(SingleService(create_events_service(settings)), host=settings.host, port=settings.port)
 
 
 @app.command()
-def serve_content(
-    port: Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")] = None,
-) -> None:
+def serve_content(port: PortOption = None) -> None:
     """Run the content API alone, against the configured MongoDB (production)."""
     from ugc.content.app import create_content_service  # noqa: PLC0415
-    from ugc.observability.logs import configure_logging  # noqa: PLC0415
     from ugc.server import SingleService, serve  # noqa: PLC0415
 
-    configure_logging()
     settings = _settings(port=port)
     if settings.mongo_url is None:
         raise typer.BadParameter("set UGC_MONGO_URL (or use `ugc dev`)")
+    _observed(settings, "ugc-content")
     serve(SingleService(create_content_service(settings)), host=settings.host, port=settings.port)
 
 
 @app.command()
-def serve_analytics(
-    port: Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")] = None,
-) -> None:
+def serve_analytics(port: PortOption = None) -> None:
     """Run the analytics API alone, against the configured ClickHouse (production)."""
     from ugc.analytics.app import create_analytics_service  # noqa: PLC0415
-    from ugc.observability.logs import configure_logging  # noqa: PLC0415
     from ugc.server import SingleService, serve  # noqa: PLC0415
 
-    configure_logging()
     settings = _settings(port=port)
-    serve(SingleService(create_analytics_service(settings)), host=settings.host, port=settings.port)
+    _observed(settings, "ugc-analytics")
+    service = SingleService(create_analytics_service(settings))
+    serve(service, host=settings.host, port=settings.port)
 
 
 @app.command()
@@ -112,13 +113,16 @@ def etl() -> None:
     """Run the loader: the events topic into ClickHouse. SIGTERM stops it cleanly."""
     import asyncio  # noqa: PLC0415
 
-    from ugc.events.runner import run_loader  # noqa: PLC0415
-    from ugc.observability.logs import configure_logging  # noqa: PLC0415
+    from prometheus_client import start_http_server  # noqa: PLC0415
 
-    configure_logging()
+    from ugc.events.runner import run_loader  # noqa: PLC0415
+
     settings = _settings()
     if settings.kafka_bootstrap is None:
         raise typer.BadParameter("set UGC_KAFKA_BOOTSTRAP (or use `ugc dev`)")
+    _observed(settings, "ugc-loader")
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr=settings.host)
     asyncio.run(run_loader(settings))
 
 

@@ -23,7 +23,7 @@ class CombinedServices:
         # Health answers for all of them together, so it comes first.
         health = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
         health.include_router(health_router({k: v for s in services for k, v in s.checks.items()}))
-        self.services = [Service(health), *services]
+        self.services = [Service(health, name="health"), *services]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

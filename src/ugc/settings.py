@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     loader_session_timeout_ms: int = Field(default=10_000, ge=1000)
     dead_letter_topic: str = "ugc.events.dead-letter"
 
+    # Observability
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: Path | None = None
+    # "all": a line per request; "errors": only 4xx/5xx and requests over 1 s.
+    access_log: Literal["all", "errors", "off"] = "errors"
+    sentry_dsn: SecretStr | None = None
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    sentry_send_default_pii: bool = False
+    release: str | None = None
+    metrics_port: int = Field(default=9108, ge=0, le=65535, description="`ugc etl` only")
+
     # Local platform (`ugc dev` and the test fixtures)
     dev_kafka_port: int = Field(default=9092, ge=0, le=65535)
     dev_mongo_port: int = Field(default=27017, ge=0, le=65535)

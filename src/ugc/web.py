@@ -9,13 +9,14 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ugc.auth import Principal, TokenVerifier
-from ugc.observability.request_id import RequestIdMiddleware
+from ugc.observability.http import ObservedApp
 from ugc.problems import Problem, install_problem_handlers
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -27,7 +28,9 @@ def json_response(body: object, status: int = 200) -> Response:
 
 async def current_user(request: Request) -> Principal:
     verifier: TokenVerifier = request.app.state.verifier
-    return verifier.principal(request.headers.get("authorization"))
+    principal = verifier.principal(request.headers.get("authorization"))
+    request.scope["ugc.user_id"] = principal.user_id  # for the access log
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
@@ -69,6 +72,7 @@ class DirectRoutes:
             await self.app(scope, receive, send)
             return
         method, handler = route
+        scope["ugc.route"] = scope["path"]
         if scope["method"] != method:
             problem = Problem(405, f"Use {method} on {scope['path']}.", headers={"Allow": method})
             await problem.to_response()(scope, receive, send)
@@ -121,7 +125,8 @@ def prepare_app(app: FastAPI, verifier: TokenVerifier) -> None:
 
 
 class Service:
-    """One HTTP service as served: request ids, then its direct routes, then its app.
+    """One HTTP service as served: request id, metrics and access log, then its
+    direct routes (/metrics and hot paths), then its app.
 
     The direct routes sit in front of the framework's middleware stack, which
     costs more per request than the hot path does.
@@ -133,11 +138,16 @@ class Service:
         direct_routes: Mapping[str, tuple[str, ASGIApp]] | None = None,
         *,
         checks: Mapping[str, ReadinessCheck] | None = None,
+        name: str = "ugc",
     ) -> None:
         self.api = api
-        self.direct_routes = dict(direct_routes or {})
+        self.direct_routes = {"/metrics": ("GET", make_asgi_app()), **(direct_routes or {})}
         self.checks = dict(checks or {})
-        self._asgi = RequestIdMiddleware(DirectRoutes(api, self.direct_routes))
+        settings = getattr(api.state, "settings", None)
+        access_log = settings.access_log if settings is not None else "errors"
+        self._asgi = ObservedApp(
+            DirectRoutes(api, self.direct_routes), service=name, access_log=access_log
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._asgi(scope, receive, send)

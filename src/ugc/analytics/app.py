@@ -81,7 +81,7 @@ def create_analytics_service(
     checks = {"clickhouse": clickhouse_ready}
     app.include_router(health_router(checks))
     app.include_router(router)
-    return Service(app, checks=checks)
+    return Service(app, checks=checks, name="analytics")
 
 
 @asynccontextmanager

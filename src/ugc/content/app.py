@@ -24,6 +24,7 @@ from ugc.content.store.mongo import connect, create_indexes, translate_errors
 from ugc.content.store.ratings import RatingStore
 from ugc.content.store.review_pages import ReviewPages
 from ugc.content.store.reviews import ReviewStore
+from ugc.observability.metrics import CONTENT_ERRORS
 from ugc.problems import Problem
 from ugc.settings import Settings
 from ugc.web import Service, health_router, prepare_app
@@ -68,7 +69,7 @@ def create_content_service(settings: Settings) -> Service:
     checks = {"mongodb": mongo_ready}
     app.include_router(health_router(checks))
     app.include_router(router)
-    return Service(app, checks=checks)
+    return Service(app, checks=checks, name="content")
 
 
 _STATUS: dict[type[ContentError], int] = {
@@ -83,6 +84,7 @@ _STATUS: dict[type[ContentError], int] = {
 async def _content_problem(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, ContentError)
     status = _STATUS.get(type(exc), 500)
+    CONTENT_ERRORS.labels(type(exc).__name__).inc()
     headers = {"Retry-After": "2"} if status == 503 else None
     errors = [{"field": "cursor", "reason": str(exc)}] if isinstance(exc, InvalidCursor) else None
     return Problem(status, str(exc), headers=headers, errors=errors).to_response()

@@ -70,4 +70,4 @@ def create_events_service(settings: Settings, publisher: EventPublisher | None =
         {endpoint.PATH: endpoint.openapi_path("#/components/schemas/EventBatch")},
         schemas,
     )
-    return Service(app, {endpoint.PATH: ("POST", intake)}, checks=checks)
+    return Service(app, {endpoint.PATH: ("POST", intake)}, checks=checks, name="events")

@@ -8,6 +8,7 @@ routing and dependency machinery; what it does is all in the modules it calls
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +24,10 @@ from ugc.events.body import (
     parse_json,
     too_large,
 )
-from ugc.events.intake import split_body, validate_events
+from ugc.events.intake import Intake, split_body, validate_events
 from ugc.events.publisher import EventPublisher
 from ugc.events.service import accept_events
+from ugc.observability.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED
 from ugc.observability.request_id import current_request_id
 from ugc.problems import Problem
 
@@ -59,6 +61,7 @@ class IntakeEndpoint:
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         headers = _wanted_headers(scope)
         principal = self.verifier.principal(headers.get(b"authorization"))
+        scope["ugc.user_id"] = principal.user_id  # for the access log
         beacon = check_content_type(headers.get(b"content-type"))
         raw = await _read_body(receive, headers.get(b"content-length"), self.limits)
         parsed = parse_json(decode_content(raw, headers.get(b"content-encoding"), self.limits))
@@ -66,6 +69,7 @@ class IntakeEndpoint:
         intake = validate_events(items)
         errors = [r.as_dict() for r in intake.rejections]
         if not intake.events:
+            _count(intake)
             raise Problem(422, "No event in the request is valid; see `errors`.", errors=errors)
         assert self.publisher is not None, "the lifespan sets the publisher"
         await accept_events(
@@ -75,6 +79,7 @@ class IntakeEndpoint:
             request_id=current_request_id(),
             retry_after_s=self.retry_after_s,
         )
+        _count(intake)
         if beacon:
             return 204, b""
         result = {
@@ -86,6 +91,13 @@ class IntakeEndpoint:
 
 
 _WANTED = frozenset({b"authorization", b"content-type", b"content-encoding", b"content-length"})
+
+
+def _count(intake: Intake) -> None:
+    for kind, number in Counter(event.type for event in intake.events).items():
+        EVENTS_ACCEPTED.labels(kind).inc(number)
+    for reason, number in Counter(r.kind for r in intake.rejections).items():
+        EVENTS_REJECTED.labels(reason).inc(number)
 
 
 def _wanted_headers(scope: Scope) -> dict[bytes, str]:

@@ -21,6 +21,7 @@ class Rejection:
     index: int
     field: str
     reason: str
+    kind: str = "invalid"  # the validation error's type: a bounded metrics label
 
     def as_dict(self) -> dict[str, Any]:
         return {"index": self.index, "field": self.field, "reason": self.reason}
@@ -68,7 +69,9 @@ def _validate_one_by_one(items: Sequence[Any]) -> Intake:
     for index, item in enumerate(items):
         if isinstance(item, dict) and "user_id" in item:
             intake.rejections.append(
-                Rejection(index, "user_id", "user_id comes from the access token; remove it")
+                Rejection(
+                    index, "user_id", "user_id comes from the access token; remove it", "user_id"
+                )
             )
             continue
         try:
@@ -87,9 +90,9 @@ def _rejections(index: int, exc: ValidationError) -> list[Rejection]:
     for error in exc.errors(include_url=False):
         if error["type"] in _TAG_ERRORS:
             reason = f"unknown or missing event type; expected one of: {', '.join(EVENT_TYPES)}"
-            found.append(Rejection(index, "type", reason))
+            found.append(Rejection(index, "type", reason, "unknown_type"))
             continue
         # The first location part is the union tag (the event type); drop it.
         (named,) = field_errors([error], skip=1, whole="(event)")
-        found.append(Rejection(index, named["field"], named["reason"]))
+        found.append(Rejection(index, named["field"], named["reason"], str(error["type"])))
     return found

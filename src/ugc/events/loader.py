@@ -25,6 +25,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
 from ugc.events.sinks import EventSink, SinkError
+from ugc.observability.metrics import (
+    LOADER_BATCH_ROWS,
+    LOADER_DEAD_LETTERED,
+    LOADER_INSERT,
+    LOADER_INSERT_FAILURES,
+    LOADER_LAG,
+    LOADER_ROWS,
+)
 from ugc.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -141,6 +149,12 @@ class Loader:
             highwater = self._consumer.highwater(tp)
             if highwater is not None:
                 stats.lag[tp.partition] = max(0, highwater - (records[-1].offset + 1))
+                LOADER_LAG.labels(str(tp.partition)).set(stats.lag[tp.partition])
+        LOADER_ROWS.inc(rows)
+        LOADER_BATCH_ROWS.observe(rows)
+        LOADER_INSERT.observe(elapsed)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("batch request ids: %s", " ".join(sorted(_request_ids(batch))))
         log.info(
             "loaded %d rows in %.0f ms; lag by partition %s",
             rows, elapsed * 1000, dict(sorted(stats.lag.items())),
@@ -169,6 +183,7 @@ class Loader:
                 if error.bad_data:
                     raise
                 self.stats.insert_failures += 1
+                LOADER_INSERT_FAILURES.inc()
                 attempt += 1
                 pause = min(self._settings.loader_retry_cap_s, 0.2 * 2**attempt)
                 pause *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not secrets
@@ -199,9 +214,13 @@ class Loader:
             self._settings.dead_letter_topic, record.value, key=record.key, headers=headers
         )
         self.stats.dead_lettered += 1
+        LOADER_DEAD_LETTERED.inc()
+        request_id = next((v.decode() for k, v in record.headers if k == "x-request-id"), None)
         log.warning(
-            "dead-lettered %s:%d@%d: %s", record.topic, record.partition, record.offset, reason
-        )
+            "dead-lettered %s:%d@%d (request %s): %s",
+            record.topic, record.partition, record.offset, request_id, reason,
+            extra={"http.request.id": request_id} if request_id else None,
+        )  # fmt: skip
 
 
 def _dedup_token(records: Sequence[Record]) -> str:
@@ -212,3 +231,13 @@ def _dedup_token(records: Sequence[Record]) -> str:
         ranges[record.partition] = (min(low, record.offset), max(high, record.offset))
     parts = ",".join(f"p{p}={low}-{high}" for p, (low, high) in sorted(ranges.items()))
     return f"{records[0].topic}:{parts}"
+
+
+def _request_ids(batch: dict[TopicPartition, list[Record]]) -> set[str]:
+    return {
+        value.decode(errors="replace")
+        for records in batch.values()
+        for record in records
+        for key, value in record.headers
+        if key == "x-request-id"
+    }

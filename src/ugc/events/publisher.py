@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections import deque
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -20,6 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
 
+from ugc.observability.metrics import PUBLISH_FAILURES, PUBLISH_LATENCY
 from ugc.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,10 +90,13 @@ class KafkaPublisher:
         await self._producer.stop()
 
     async def publish(self, key: bytes, values: Sequence[bytes], headers: Headers) -> None:
+        started = time.perf_counter()
         waits = self._enqueue(key, values, list(headers))
         await _all_or_deadline(waits, self._timeout)
         failure = next((f.exception() for f in waits if f.done() and f.exception()), None)
+        PUBLISH_LATENCY.observe(time.perf_counter() - started)
         if failure is not None or not all(f.done() for f in waits):
+            PUBLISH_FAILURES.inc()
             reason = repr(failure) if failure is not None else f"no ack within {self._timeout} s"
             log.warning("kafka did not acknowledge %d events: %s", len(values), reason)
             raise PublishUnavailable(reason)

@@ -1,15 +1,50 @@
-"""Process-wide logging setup, done once at each entry point."""
+"""Logs as one ECS JSON object per line (ecs-logging), to stdout and optionally a file.
+
+Every record carries the service name and, inside a request, its id; Filebeat
+ships the lines to Logstash and Elasticsearch (deploy/elk).
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
+
+import ecs_logging
+
+from ugc import __version__
+from ugc.observability.request_id import current_request_id
 
 
-def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+class _Context(logging.Filter):
+    """Adds the service and the current request id to every record."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.setdefault("service.name", self.service)
+        record.__dict__.setdefault("service.version", __version__)
+        request_id = current_request_id()
+        if request_id is not None:
+            record.__dict__.setdefault("http.request.id", request_id)
+        return True
+
+
+def configure_logging(service: str, *, level: str = "INFO", file: Path | None = None) -> None:
+    formatter = ecs_logging.StdlibFormatter(exclude_fields=["process", "log.original"])
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(file))
+    context = _Context(service)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(context)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # The drivers are chatty at INFO; their warnings and errors still come through.
+    for name in ("aiokafka", "pymongo", "uvicorn.access"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

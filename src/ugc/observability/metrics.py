@@ -1,0 +1,41 @@
+"""Prometheus metrics of every ugc process, exposed at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+_LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+HTTP_REQUESTS = Counter(
+    "ugc_http_requests_total",
+    "HTTP requests by route and status",
+    ["service", "method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "ugc_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "route"],
+    buckets=_LATENCY,
+)
+EVENTS_ACCEPTED = Counter("ugc_events_accepted_total", "Events acknowledged by Kafka", ["type"])
+EVENTS_REJECTED = Counter("ugc_events_rejected_total", "Events refused", ["reason"])
+PUBLISH_FAILURES = Counter("ugc_kafka_publish_failures_total", "Requests Kafka did not acknowledge")
+PUBLISH_LATENCY = Histogram(
+    "ugc_kafka_publish_seconds", "From enqueue to Kafka's acknowledgement", buckets=_LATENCY
+)
+LOADER_LAG = Gauge(
+    "ugc_loader_lag_messages", "Messages behind the end of each partition", ["partition"]
+)
+LOADER_BATCH_ROWS = Histogram(
+    "ugc_loader_batch_rows", "Rows per loader batch",
+    buckets=(10, 100, 1_000, 5_000, 10_000, 25_000, 50_000, 100_000),
+)  # fmt: skip
+LOADER_INSERT = Histogram(
+    "ugc_loader_insert_seconds", "ClickHouse insert latency", buckets=_LATENCY
+)
+LOADER_ROWS = Counter("ugc_loader_rows_total", "Rows inserted into ClickHouse")
+LOADER_DEAD_LETTERED = Counter(
+    "ugc_loader_dead_lettered_total", "Rows sent to the dead-letter topic"
+)
+LOADER_INSERT_FAILURES = Counter("ugc_loader_insert_failures_total", "Failed inserts, retried")
+CONTENT_ERRORS = Counter("ugc_content_errors_total", "Content API errors by kind", ["kind"])
