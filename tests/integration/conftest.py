@@ -59,10 +59,16 @@ def kafka_settings(base_settings: Settings, broker: LocalBroker) -> Settings:
     )
 
 
-async def http_client(service: Service) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the service, inside its lifespan (clients opened and closed)."""
+async def http_client(
+    service: Service, *, raise_app_exceptions: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the service, inside its lifespan (clients opened and closed).
+
+    Starlette re-raises an unhandled exception after it answered 500 (so the
+    server logs it); `raise_app_exceptions=False` lets a test read that answer.
+    """
     async with service.lifespan():
-        transport = httpx.ASGITransport(app=service)
+        transport = httpx.ASGITransport(app=service, raise_app_exceptions=raise_app_exceptions)
         async with httpx.AsyncClient(transport=transport, base_url="http://ugc.test") as client:
             yield client
 

@@ -11,13 +11,15 @@ from ugc.settings import Settings
 def init_sentry(settings: Settings, *, component: str) -> bool:
     if settings.sentry_dsn is None:
         return False
+    # Personal data stays out unless asked for: the SDK's default, left untouched.
+    personal = {"send_default_pii": True} if settings.sentry_send_default_pii else {}
     sentry_sdk.init(
         dsn=settings.sentry_dsn.get_secret_value(),
         environment=settings.environment,
         release=settings.release or f"ugc@{__version__}",
         traces_sample_rate=settings.sentry_traces_sample_rate,
-        send_default_pii=settings.sentry_send_default_pii,
         server_name=component,
+        **personal,  # type: ignore[arg-type]
     )
     sentry_sdk.set_tag("component", component)
     return True
