@@ -89,6 +89,11 @@ async def test_posted_events_reach_clickhouse_and_the_analytics(
             await app.analytics.get("/api/v1/analytics/users/me/resume", headers=alice)
         ).json()
         assert {r["film_id"]: r["position_sec"] for r in resume} == {FILM: 100, OTHER_FILM: 10}
+        # Bob sent no timestamps: his events keep the order of his request.
+        bob_resume = (
+            await app.analytics.get("/api/v1/analytics/users/me/resume", headers=bob)
+        ).json()
+        assert [r["position_sec"] for r in bob_resume] == [40]
         viewers = (
             await app.analytics.get(f"/api/v1/analytics/films/{FILM}/viewers", headers=bob)
         ).json()

@@ -96,3 +96,18 @@ def test_the_json_schema_names_every_event_type() -> None:
     text = orjson.dumps(json_schema()).decode()
     for name in EVENT_TYPES:
         assert f'"{name}"' in text
+
+
+def test_events_without_timestamps_keep_the_order_they_were_sent_in() -> None:
+    event = EVENT_ADAPTER.validate_python({"type": "pause", "film_id": FILM, "position_sec": 1})
+    late = Arrival.at("u", datetime(2026, 11, 29, 12, 0, 0, 999_999, tzinfo=UTC))
+
+    times = [orjson.loads(encode_record(event, arrival(), i))["occurred_at"] for i in range(3)]
+    carried = orjson.loads(encode_record(event, late, 2))["occurred_at"]
+
+    assert times == [
+        "2026-11-29T12:00:00.000000+00:00",
+        "2026-11-29T12:00:00.000001+00:00",
+        "2026-11-29T12:00:00.000002+00:00",
+    ]
+    assert carried == "2026-11-29T12:00:01.000001+00:00"

@@ -8,7 +8,7 @@ message value and, field for field, a row of the ClickHouse events table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeAlias
 from uuid import UUID
 
@@ -162,6 +162,7 @@ class Arrival:
     received_at: datetime
     head: bytes
     occurred_now: bytes
+    _iso: str = ""
 
     @classmethod
     def now(cls, user_id: str) -> Arrival:
@@ -175,10 +176,28 @@ class Arrival:
             orjson.dumps(user_id),
             received,
         )
-        return cls(user_id, moment, head, b',"occurred_at":' + received + b",")
+        iso = moment.isoformat(timespec="microseconds")
+        return cls(user_id, moment, head, b',"occurred_at":' + received + b",", iso)
+
+    def occurred(self, index: int) -> bytes:
+        """`occurred_at` of the index-th event of the request when it has no timestamp.
+
+        The events of one request are in the order the client sent them; each
+        gets one more microsecond, so "the last position" is never a tie.
+        """
+        if index == 0:
+            return self.occurred_now
+        micros = self.received_at.microsecond + index
+        if micros < 1_000_000:  # the common case: rewrite the fraction in place
+            iso = f"{self._iso[:20]}{micros:06d}{self._iso[26:]}"
+        else:
+            iso = (self.received_at + timedelta(microseconds=index)).isoformat(
+                timespec="microseconds"
+            )
+        return b',"occurred_at":"' + iso.encode() + b'",'
 
 
-def encode_record(event: Event, arrival: Arrival) -> bytes:
+def encode_record(event: Event, arrival: Arrival, index: int = 0) -> bytes:
     """The Kafka record of an accepted event: its fields plus what the server knows.
 
     Built by joining JSON fragments: the model serialises itself in Rust, and the
@@ -186,7 +205,7 @@ def encode_record(event: Event, arrival: Arrival) -> bytes:
     """
     fields = type(event).__pydantic_serializer__.to_json(event, exclude_none=True)
     if event.timestamp is None:
-        when = arrival.occurred_now
+        when = arrival.occurred(index)
     else:
         when = b',"occurred_at":"' + iso_utc(occurred_at(event, arrival.received_at)).encode()
         when += b'",'

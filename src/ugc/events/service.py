@@ -27,7 +27,7 @@ async def accept_events(
     headers: tuple[tuple[str, bytes], ...] = _FIXED_HEADERS
     if request_id:
         headers = (*_FIXED_HEADERS, ("x-request-id", request_id.encode()))
-    values = [encode_record(event, arrival) for event in events]
+    values = [encode_record(event, arrival, index) for index, event in enumerate(events)]
     try:
         await publisher.publish(user_id.encode(), values, headers)
     except PublishUnavailable:
