@@ -62,7 +62,7 @@ async def raw_producer_rate(bootstrap: str, total: int) -> float:
         bootstrap_servers=bootstrap,
         acks="all",
         enable_idempotence=False,
-        compression_type="lz4",
+        compression_type=Settings(_env_file=None).kafka_compression,  # type: ignore[call-arg]
         max_batch_size=1024 * 1024,
     )
     await producer.start()
