@@ -34,7 +34,7 @@ from ugc.analytics.queries import AnalyticsQueries
 from ugc.auth import issue_token, load_keys
 from ugc.devstack.processes import ManagedProcess, free_port
 from ugc.devstack.servers import LocalBroker
-from ugc.events.contract import EVENT_ADAPTER, Arrival, encode_record
+from ugc.events.contract import EVENT_ADAPTER, RECORD_FIELDS, Arrival, encode_record
 from ugc.events.loader import Loader
 from ugc.events.migrations import migrate
 from ugc.events.publisher import ensure_topic
@@ -147,7 +147,7 @@ async def plain_insert(
     blocks = [b"\n".join(v for _, v in rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
     started = time.perf_counter()
     for number, block in enumerate(blocks):
-        await sink.insert_json_rows(table, block, dedup_token=f"plain-{number}")
+        await sink.insert_json_rows(table, RECORD_FIELDS, block, dedup_token=f"plain-{number}")
     return len(rows) / (time.perf_counter() - started)
 
 

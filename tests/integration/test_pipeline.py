@@ -4,7 +4,7 @@ of the analytics API; bad rows to the dead-letter topic; ClickHouse failures wai
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,11 +159,13 @@ class FailingFor:
         self._sink = sink
         self.left = failures
 
-    async def insert_json_rows(self, table: str, rows: bytes, *, dedup_token: str) -> None:
+    async def insert_json_rows(
+        self, table: str, columns: Sequence[str], rows: bytes, *, dedup_token: str
+    ) -> None:
         if self.left > 0:
             self.left -= 1
             raise SinkError("Code: 242. DB::Exception: Table is in readonly mode", bad_data=False)
-        await self._sink.insert_json_rows(table, rows, dedup_token=dedup_token)
+        await self._sink.insert_json_rows(table, columns, rows, dedup_token=dedup_token)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sink, name)

@@ -170,13 +170,13 @@ class Arrival:
 
     @classmethod
     def at(cls, user_id: str, moment: datetime) -> Arrival:
-        received = orjson.dumps(moment.isoformat(timespec="microseconds"))
+        iso = moment.isoformat(timespec="microseconds")
+        received = b'"' + iso.encode() + b'"'
         head = b'{"schema_version":%d,"user_id":%b,"received_at":%b' % (
             SCHEMA_VERSION,
             orjson.dumps(user_id),
             received,
         )
-        iso = moment.isoformat(timespec="microseconds")
         return cls(user_id, moment, head, b',"occurred_at":' + received + b",", iso)
 
     def occurred(self, index: int) -> bytes:

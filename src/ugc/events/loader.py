@@ -24,6 +24,7 @@ from typing import Any, TypeAlias
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
+from ugc.events.contract import RECORD_FIELDS
 from ugc.events.sinks import EventSink, SinkError
 from ugc.observability.metrics import (
     LOADER_BATCH_ROWS,
@@ -178,7 +179,9 @@ class Loader:
         attempt = 0
         while True:
             try:
-                await self._sink.insert_json_rows(self._table, rows, dedup_token=token)
+                await self._sink.insert_json_rows(
+                    self._table, RECORD_FIELDS, rows, dedup_token=token
+                )
             except SinkError as error:
                 if error.bad_data:
                     raise

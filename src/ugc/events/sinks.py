@@ -7,7 +7,10 @@ object a line, and ClickHouse parses them itself (FORMAT JSONEachRow).
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,6 +25,7 @@ BAD_DATA_CODES = frozenset(
 _CODE = re.compile(r"Code: (\d+)")
 
 INSERT_SETTINGS = {
+    "deduplicate_blocks_in_dependent_materialized_views": 1,
     "date_time_input_format": "best_effort",
     "input_format_skip_unknown_fields": 1,
     "input_format_null_as_default": 1,
@@ -50,7 +54,10 @@ def _first_line(text: str) -> str:
 
 
 class EventSink(Protocol):
-    async def insert_json_rows(self, table: str, rows: bytes, *, dedup_token: str) -> None: ...
+    async def insert_json_rows(
+        self, table: str, columns: Sequence[str], rows: bytes, *, dedup_token: str
+    ) -> None:
+        """Rows as JSON lines; keys outside `columns` are ignored, missing ones default."""
 
     async def query(
         self, sql: str, parameters: dict[str, Any] | None = None
@@ -63,7 +70,12 @@ class EventSink(Protocol):
 
 class ChdbSink:
     """Embedded ClickHouse. One process owns the directory; every call runs on one
-    thread, so the event loop never waits on ClickHouse and calls never interleave."""
+    thread, so the event loop never waits on ClickHouse and calls never interleave.
+
+    Rows are handed over as a file in memory (/dev/shm where there is one) read by
+    `file()`: ClickHouse then parses them on every core, about twice as fast as
+    rows inlined in the INSERT text.
+    """
 
     def __init__(self, path: Path) -> None:
         from chdb import session  # noqa: PLC0415 - only this sink needs chdb
@@ -82,11 +94,19 @@ class ChdbSink:
         except Exception as exc:
             raise SinkError.from_exception(exc) from exc
 
-    async def insert_json_rows(self, table: str, rows: bytes, *, dedup_token: str) -> None:
+    async def insert_json_rows(
+        self, table: str, columns: Sequence[str], rows: bytes, *, dedup_token: str
+    ) -> None:
         settings = {**INSERT_SETTINGS, "insert_deduplication_token": dedup_token}
         clause = ", ".join(f"{k} = {_literal(v)}" for k, v in settings.items())
-        sql = f"INSERT INTO {table} SETTINGS {clause} FORMAT JSONEachRow\n"
-        await self._run(sql + rows.decode("utf-8", errors="replace"))
+        names = ", ".join(columns)
+        with tempfile.NamedTemporaryFile(dir=_SPOOL, prefix="ugc-", suffix=".jsonl") as spool:
+            spool.write(rows)
+            spool.flush()
+            await self._run(
+                f"INSERT INTO {table} ({names}) SETTINGS {clause} "  # noqa: S608 - our names
+                f"SELECT {names} FROM file({_literal(spool.name)}, 'JSONEachRow')"
+            )
 
     async def query(
         self, sql: str, parameters: dict[str, Any] | None = None
@@ -118,11 +138,16 @@ class ClickHouseHttpSink:
             self._client = await self._connect(dsn=self._url, compress="lz4")
         return self._client
 
-    async def insert_json_rows(self, table: str, rows: bytes, *, dedup_token: str) -> None:
+    async def insert_json_rows(
+        self, table: str, columns: Sequence[str], rows: bytes, *, dedup_token: str
+    ) -> None:
         client = await self._client_ready()
         settings = {**INSERT_SETTINGS, "insert_deduplication_token": dedup_token}
         try:
-            await client.raw_insert(table, insert_block=rows, settings=settings, fmt="JSONEachRow")
+            await client.raw_insert(
+                table, column_names=list(columns), insert_block=rows, settings=settings,
+                fmt="JSONEachRow",
+            )  # fmt: skip
         except Exception as exc:
             raise SinkError.from_exception(exc) from exc
 
@@ -146,6 +171,9 @@ class ClickHouseHttpSink:
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
+
+
+_SPOOL = "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()  # noqa: S108
 
 
 def _literal(value: object) -> str:

@@ -23,6 +23,9 @@ class ObservedApp:
         self.app = app
         self.service = service
         self.access_log = access_log
+        # Labelled children, looked up once: `labels()` takes a lock every call.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,8 +60,17 @@ class ObservedApp:
 
     def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
         route = _route(scope)
-        HTTP_REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
-        HTTP_LATENCY.labels(self.service, route).observe(elapsed)
+        key = (scope["method"], route, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = HTTP_REQUESTS.labels(
+                self.service, scope["method"], route, str(status)
+            )
+        counter.inc()
+        timer = self._timers.get(route)
+        if timer is None:
+            timer = self._timers[route] = HTTP_LATENCY.labels(self.service, route)
+        timer.observe(elapsed)
         if self.access_log == "all" or (
             self.access_log == "errors" and (status >= 400 or elapsed > _SLOW_S)
         ):
