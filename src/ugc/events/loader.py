@@ -4,7 +4,8 @@
 - A batch is one insert of the message bytes as JSONEachRow, with a
   deduplication token naming its offset range in each partition, so an
   identical replay inserts nothing; the table also collapses on event_id.
-- Offsets are committed only after ClickHouse confirmed every insert of the batch.
+- Offsets are committed only after ClickHouse confirmed the batch's insert; the
+  next batch is read while the previous one is being inserted.
 - Rows ClickHouse refuses are isolated by splitting the slice in halves, and sent
   to the dead-letter topic with the reason, source partition and offset; the rest lands.
 - ClickHouse unavailable: the same slice is retried with capped exponential
@@ -99,14 +100,24 @@ class Loader:
         log.info(
             "loader consuming %s as %s", self._settings.kafka_topic, self._settings.loader_group
         )
+        loading: asyncio.Task[None] | None = None
         try:
+            # The next batch is read from Kafka while the previous one is inserted;
+            # each is committed after its own insert, in order.
             while not self._stop.is_set():
                 batch = await self._collect()
+                if loading is not None:
+                    await loading
+                    loading = None
                 if batch:
-                    await self._load(batch)
+                    loading = asyncio.create_task(self._load(batch))
+            if loading is not None:
+                await loading
         except Stopped:
             log.info("loader stopped with a batch not in; it will be read again")
         finally:
+            if loading is not None and not loading.done():
+                loading.cancel()  # not committed: the next loader reads it again
             await self._consumer.stop()
             await self._dead_letters.stop()
             log.info("loader stopped")
