@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import re
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
@@ -59,25 +64,106 @@ def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     return router
 
 
+@dataclass(frozen=True, slots=True)
+class DirectRoute:
+    """A hot path served by a plain ASGI handler. `exclusive`: the path has no other
+    method, so the others get 405 here; otherwise they go on to the app."""
+
+    template: str
+    method: str
+    handler: ASGIApp
+    exclusive: bool = False
+
+    def match(self, path: str) -> dict[str, str] | None:
+        found = _compiled(self.template).fullmatch(path)
+        return found.groupdict() if found else None
+
+
+@functools.cache
+def _compiled(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)))
+
+
 class DirectRoutes:
     """Serves a few hot paths with plain ASGI handlers before the framework's router."""
 
-    def __init__(self, app: ASGIApp, routes: Mapping[str, tuple[str, ASGIApp]]) -> None:
+    def __init__(self, app: ASGIApp, routes: Sequence[DirectRoute]) -> None:
         self.app = app
-        self.routes = dict(routes)
+        self.routes = list(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self.routes.get(scope["path"]) if scope["type"] == "http" else None
-        if route is None:
-            await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            for route in self.routes:
+                params = route.match(scope["path"])
+                if params is None:
+                    continue
+                if scope["method"] == route.method:
+                    scope["ugc.route"] = route.template
+                    scope["path_params"] = params
+                    await route.handler(scope, receive, send)
+                    return
+                if route.exclusive:
+                    scope["ugc.route"] = route.template
+                    allow = {"Allow": route.method}
+                    problem = Problem(
+                        405, f"Use {route.method} on {route.template}.", headers=allow
+                    )
+                    await problem.to_response()(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+class DirectEndpoint(ABC):
+    """A plain ASGI handler that answers JSON, or problem details for any failure."""
+
+    log = logging.getLogger("ugc.direct")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            status, body = await self.handle(scope, receive)
+        except Problem as refused:
+            await send_problem(refused, send)
             return
-        method, handler = route
-        scope["ugc.route"] = scope["path"]
-        if scope["method"] != method:
-            problem = Problem(405, f"Use {method} on {scope['path']}.", headers={"Allow": method})
-            await problem.to_response()(scope, receive, send)
+        except Exception as exc:
+            mapped = self.problem_for(exc)
+            if mapped is None:
+                self.log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                mapped = Problem(500, "An unexpected error occurred; it is logged.")
+            await send_problem(mapped, send)
             return
-        await handler(scope, receive, send)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send(
+            {"type": "http.response.start", "status": status, "headers": headers if body else []}
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    @abstractmethod
+    async def handle(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
+        """The status and JSON body; raise Problem for a 4xx/5xx."""
+
+    def problem_for(self, exc: Exception) -> Problem | None:
+        """A Problem for an exception this endpoint knows; None for a 500."""
+        del exc
+        return None
+
+
+def request_headers(scope: Scope, wanted: frozenset[bytes]) -> dict[bytes, str]:
+    return {name: value.decode("latin-1") for name, value in scope["headers"] if name in wanted}
+
+
+async def send_problem(problem: Problem, send: Send) -> None:
+    response = problem.to_response()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})
 
 
 def add_openapi_paths(
@@ -135,13 +221,13 @@ class Service:
     def __init__(
         self,
         api: FastAPI,
-        direct_routes: Mapping[str, tuple[str, ASGIApp]] | None = None,
+        direct_routes: Sequence[DirectRoute] = (),
         *,
         checks: Mapping[str, ReadinessCheck] | None = None,
         name: str = "ugc",
     ) -> None:
         self.api = api
-        self.direct_routes = {"/metrics": ("GET", make_asgi_app()), **(direct_routes or {})}
+        self.direct_routes = [DirectRoute("/metrics", "GET", make_asgi_app()), *direct_routes]
         self.checks = dict(checks or {})
         settings = getattr(api.state, "settings", None)
         access_log = settings.access_log if settings is not None else "errors"
@@ -157,6 +243,6 @@ class Service:
         return self.api.router.lifespan_context(self.api)
 
     def handles(self, scope: Scope) -> bool:
-        if scope["path"] in self.direct_routes:
+        if any(route.match(scope["path"]) is not None for route in self.direct_routes):
             return True
         return any(route.matches(scope)[0] is not Match.NONE for route in self.api.router.routes)

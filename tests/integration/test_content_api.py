@@ -290,3 +290,13 @@ async def test_two_users_cannot_touch_each_others_content(
         "total"
     ] == 1
     assert (await client.get(f"/api/v1/films/{film}/rating")).status_code == 401
+
+
+async def test_the_summary_refuses_a_malformed_film_id_with_the_field(
+    client: httpx.AsyncClient, as_user: Callable[[str], dict[str, str]]
+) -> None:
+    response = await client.get("/api/v1/films/not-a-uuid/rating", headers=as_user(ALICE))
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "film_id"

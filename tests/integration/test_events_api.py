@@ -278,3 +278,10 @@ async def test_health_readiness_and_the_served_schema(client: httpx.AsyncClient)
     assert "view_progress" in orjson.dumps(schema).decode()
     openapi = (await client.get("/openapi.json")).json()
     assert "/api/v1/events" in openapi["paths"]
+
+
+async def test_other_methods_on_the_intake_path_are_405(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/events")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"

@@ -11,23 +11,16 @@ from starlette.responses import Response
 from ugc import __version__
 from ugc.auth import TokenVerifier, load_keys
 from ugc.content.api import Stores, router
-from ugc.content.errors import (
-    AlreadyExists,
-    ContentError,
-    InvalidCursor,
-    NotFound,
-    NotYours,
-    StoreUnavailable,
-)
+from ugc.content.direct import SUMMARY_PATH, RatingSummaryEndpoint
+from ugc.content.errors import ContentError
+from ugc.content.problems import content_problem
 from ugc.content.store.bookmarks import BookmarkStore
 from ugc.content.store.mongo import connect, create_indexes, translate_errors
 from ugc.content.store.ratings import RatingStore
 from ugc.content.store.review_pages import ReviewPages
 from ugc.content.store.reviews import ReviewStore
-from ugc.observability.metrics import CONTENT_ERRORS
-from ugc.problems import Problem
 from ugc.settings import Settings
-from ugc.web import Service, health_router, prepare_app
+from ugc.web import DirectRoute, Service, health_router, prepare_app
 
 
 def create_content_service(settings: Settings) -> Service:
@@ -38,7 +31,7 @@ def create_content_service(settings: Settings) -> Service:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await translate_errors(create_indexes)(db)
-        ratings = RatingStore(client, db)
+        ratings = summary_endpoint.ratings = RatingStore(client, db)
         reviews = ReviewStore(client, db, ratings)
         app.state.stores = Stores(ratings, reviews, ReviewPages(db), BookmarkStore(client, db))
         try:
@@ -56,7 +49,9 @@ def create_content_service(settings: Settings) -> Service:
         redoc_url=None,
     )
     app.state.settings = settings
-    prepare_app(app, TokenVerifier(settings, load_keys(settings)))
+    verifier = TokenVerifier(settings, load_keys(settings))
+    summary_endpoint = RatingSummaryEndpoint(verifier)
+    prepare_app(app, verifier)
     app.add_exception_handler(ContentError, _content_problem)
 
     async def mongo_ready() -> bool:
@@ -69,22 +64,10 @@ def create_content_service(settings: Settings) -> Service:
     checks = {"mongodb": mongo_ready}
     app.include_router(health_router(checks))
     app.include_router(router)
-    return Service(app, checks=checks, name="content")
-
-
-_STATUS: dict[type[ContentError], int] = {
-    NotFound: 404,
-    AlreadyExists: 409,
-    NotYours: 403,
-    InvalidCursor: 422,
-    StoreUnavailable: 503,
-}
+    summary_route = DirectRoute(SUMMARY_PATH, "GET", summary_endpoint)
+    return Service(app, [summary_route], checks=checks, name="content")
 
 
 async def _content_problem(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, ContentError)
-    status = _STATUS.get(type(exc), 500)
-    CONTENT_ERRORS.labels(type(exc).__name__).inc()
-    headers = {"Retry-After": "2"} if status == 503 else None
-    errors = [{"field": "cursor", "reason": str(exc)}] if isinstance(exc, InvalidCursor) else None
-    return Problem(status, str(exc), headers=headers, errors=errors).to_response()
+    return content_problem(exc).to_response()

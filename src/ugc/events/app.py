@@ -16,7 +16,7 @@ from ugc.events.body import BodyLimits
 from ugc.events.contract import EventBatch
 from ugc.events.publisher import EventPublisher, KafkaPublisher, ensure_topic
 from ugc.settings import Settings
-from ugc.web import Service, add_openapi_paths, health_router, prepare_app
+from ugc.web import DirectRoute, Service, add_openapi_paths, health_router, prepare_app
 
 
 def create_events_service(settings: Settings, publisher: EventPublisher | None = None) -> Service:
@@ -70,4 +70,5 @@ def create_events_service(settings: Settings, publisher: EventPublisher | None =
         {endpoint.PATH: endpoint.openapi_path("#/components/schemas/EventBatch")},
         schemas,
     )
-    return Service(app, {endpoint.PATH: ("POST", intake)}, checks=checks, name="events")
+    intake_route = DirectRoute(endpoint.PATH, "POST", intake, exclusive=True)
+    return Service(app, [intake_route], checks=checks, name="events")

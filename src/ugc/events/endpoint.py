@@ -7,13 +7,12 @@ routing and dependency machinery; what it does is all in the modules it calls
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Scope
 
 from ugc.auth import TokenVerifier
 from ugc.events.body import (
@@ -30,36 +29,21 @@ from ugc.events.service import accept_events
 from ugc.observability.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED
 from ugc.observability.request_id import current_request_id
 from ugc.problems import Problem
-
-log = logging.getLogger(__name__)
+from ugc.web import DirectEndpoint, request_headers
 
 PATH = "/api/v1/events"
-_JSON = [(b"content-type", b"application/json")]
 
 
 @dataclass(slots=True)
-class IntakeEndpoint:
+class IntakeEndpoint(DirectEndpoint):
     verifier: TokenVerifier
     limits: BodyLimits
     max_events: int
     retry_after_s: int
     publisher: EventPublisher | None = None  # set by the app's lifespan
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            status, body = await self._handle(scope, receive)
-        except Problem as problem:
-            await _send_problem(problem, send)
-            return
-        except Exception:
-            log.exception("unhandled error on POST %s", PATH)
-            await _send_problem(Problem(500, "An unexpected error occurred; it is logged."), send)
-            return
-        await send({"type": "http.response.start", "status": status, "headers": _headers(body)})
-        await send({"type": "http.response.body", "body": body})
-
-    async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
-        headers = _wanted_headers(scope)
+    async def handle(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
+        headers = request_headers(scope, _WANTED)
         principal = self.verifier.principal(headers.get(b"authorization"))
         scope["ugc.user_id"] = principal.user_id  # for the access log
         beacon = check_content_type(headers.get(b"content-type"))
@@ -103,16 +87,6 @@ def _count(intake: Intake) -> None:
         EVENTS_REJECTED.labels(reason).inc(number)
 
 
-def _wanted_headers(scope: Scope) -> dict[bytes, str]:
-    return {name: value.decode("latin-1") for name, value in scope["headers"] if name in _WANTED}
-
-
-def _headers(body: bytes) -> list[tuple[bytes, bytes]]:
-    if not body:
-        return []
-    return [*_JSON, (b"content-length", str(len(body)).encode())]
-
-
 async def _read_body(receive: Receive, content_length: str | None, limits: BodyLimits) -> bytes:
     """The raw body, refused with 413 as soon as it passes the wire limit."""
     check_declared_length(content_length, limits)
@@ -130,18 +104,6 @@ async def _read_body(receive: Receive, content_length: str | None, limits: BodyL
         chunks.append(chunk)
         more = message.get("more_body", False)
     return b"".join(chunks)
-
-
-async def _send_problem(problem: Problem, send: Send) -> None:
-    response = problem.to_response()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": response.raw_headers,
-        }
-    )
-    await send({"type": "http.response.body", "body": response.body})
 
 
 def openapi_path(batch_schema_ref: str) -> dict[str, Any]:
