@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     # "all": a line per request; "errors": only 4xx/5xx and requests over 1 s.
     access_log: Literal["all", "errors", "off"] = "errors"
     sentry_dsn: SecretStr | None = None
+    sentry_sample_rate: float = Field(default=1.0, ge=0, le=1, description="errors sent")
     sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
     sentry_send_default_pii: bool = False
     release: str | None = None

@@ -92,14 +92,19 @@ class KafkaPublisher:
     async def publish(self, key: bytes, values: Sequence[bytes], headers: Headers) -> None:
         started = time.perf_counter()
         waits = self._enqueue(key, values, list(headers))
-        await _all_or_deadline(waits, self._timeout)
-        failure = next((f.exception() for f in waits if f.done() and f.exception()), None)
-        PUBLISH_LATENCY.observe(time.perf_counter() - started)
-        if failure is not None or not all(f.done() for f in waits):
+        try:
+            # Every batch fails by itself at its deadline, so no timer per request;
+            # shield: a batch is shared, and one request giving up must not cancel it.
+            if len(waits) == 1:
+                await asyncio.shield(next(iter(waits)))
+            else:
+                await asyncio.shield(asyncio.gather(*waits))
+        except (KafkaError, TimeoutError) as failure:
             PUBLISH_FAILURES.inc()
-            reason = repr(failure) if failure is not None else f"no ack within {self._timeout} s"
-            log.warning("kafka did not acknowledge %d events: %s", len(values), reason)
-            raise PublishUnavailable(reason)
+            log.warning("kafka did not acknowledge %d events: %r", len(values), failure)
+            raise PublishUnavailable(repr(failure)) from failure
+        finally:
+            PUBLISH_LATENCY.observe(time.perf_counter() - started)
 
     def _enqueue(
         self, key: bytes, values: Sequence[bytes], headers: list[tuple[str, bytes]]
@@ -124,7 +129,10 @@ class KafkaPublisher:
         return waits
 
     def _new_batch(self, lane: _Lane) -> tuple[Any, asyncio.Future[None]]:
-        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        delivered: asyncio.Future[None] = loop.create_future()
+        deadline = loop.call_later(self._timeout, _expire, delivered, self._timeout)
+        delivered.add_done_callback(lambda _: deadline.cancel())
         delivered.add_done_callback(_consume_exception)
         lane.queue.append((self._producer.create_batch(), delivered))
         return lane.queue[-1]
@@ -179,33 +187,9 @@ class KafkaPublisher:
         return True
 
 
-async def _all_or_deadline(waits: set[asyncio.Future[None]], seconds: float) -> None:
-    """Wait until every future is done or the time is up, cancelling none of them:
-    a batch's future is shared with other requests. Cheaper than asyncio.wait,
-    which makes a task per call."""
-    loop = asyncio.get_running_loop()
-    finished = loop.create_future()
-    remaining = len(waits)
-
-    def one_done(_: asyncio.Future[None]) -> None:
-        nonlocal remaining
-        remaining -= 1
-        if remaining == 0 and not finished.done():
-            finished.set_result(None)
-
-    def time_up() -> None:
-        if not finished.done():
-            finished.set_result(None)
-
-    for wait in waits:
-        wait.add_done_callback(one_done)
-    deadline = loop.call_later(seconds, time_up)
-    try:
-        await finished
-    finally:
-        deadline.cancel()
-        for wait in waits:
-            wait.remove_done_callback(one_done)
+def _expire(delivered: asyncio.Future[None], seconds: float) -> None:
+    """The batch's waiters give up; a late acknowledgement changes nothing for them."""
+    _settle(delivered, TimeoutError(f"no acknowledgement from Kafka within {seconds} s"))
 
 
 def _settle_from(delivered: asyncio.Future[None], sent: asyncio.Future[Any]) -> None:

@@ -17,6 +17,7 @@ def init_sentry(settings: Settings, *, component: str) -> bool:
         dsn=settings.sentry_dsn.get_secret_value(),
         environment=settings.environment,
         release=settings.release or f"ugc@{__version__}",
+        sample_rate=settings.sentry_sample_rate,
         traces_sample_rate=settings.sentry_traces_sample_rate,
         server_name=component,
         **personal,  # type: ignore[arg-type]
