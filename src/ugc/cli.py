@@ -55,7 +55,7 @@ def dev(
         base = f"http://{resolved.host}:{resolved.port}"
         where = resolved.clickhouse_url or resolved.data_dir / "clickhouse"
         console.print(f"[bold green]ugc is starting[/] on {base}")
-        console.print(f"  events API docs  {base}/docs")
+        console.print(f"  events API docs  {base}/docs/events")
         console.print(f"  content API docs {base}/docs/content")
         console.print(f"  analytics docs   {base}/docs/analytics")
         console.print(f"  metrics          {base}/metrics")
@@ -70,42 +70,43 @@ def dev(
     console.print("ugc stopped")
 
 
-@app.command()
-def serve_events(port: PortOption = None) -> None:
-    """Run the events API alone, against the configured Kafka (production)."""
-    from ugc.events.app import create_events_service  # noqa: PLC0415
+def _serve_alone(component: str, port: int | None, factory: str, needs: tuple[str, str]) -> None:
+    """Run one service alone, against the configured servers (production)."""
+    from importlib import import_module  # noqa: PLC0415
+
     from ugc.server import SingleService, serve  # noqa: PLC0415
 
     settings = _settings(port=port)
-    if settings.kafka_bootstrap is None:
-        raise typer.BadParameter("set UGC_KAFKA_BOOTSTRAP (or use `ugc dev`)")
-    _observed(settings, "ugc-events")
-    serve(SingleService(create_events_service(settings)), host=settings.host, port=settings.port)
+    setting, variable = needs
+    if setting and getattr(settings, setting) is None:
+        raise typer.BadParameter(f"set {variable} (or use `ugc dev`)")
+    _observed(settings, f"ugc-{component}")
+    module, function = factory.rsplit(".", 1)
+    service = getattr(import_module(module), function)(settings)
+    serve(SingleService(service), host=settings.host, port=settings.port)
+
+
+@app.command()
+def serve_events(port: PortOption = None) -> None:
+    """Run the events API alone, against the configured Kafka (production)."""
+    _serve_alone(
+        "events", port, "ugc.events.app.create_events_service",
+        ("kafka_bootstrap", "UGC_KAFKA_BOOTSTRAP"),
+    )  # fmt: skip
 
 
 @app.command()
 def serve_content(port: PortOption = None) -> None:
     """Run the content API alone, against the configured MongoDB (production)."""
-    from ugc.content.app import create_content_service  # noqa: PLC0415
-    from ugc.server import SingleService, serve  # noqa: PLC0415
-
-    settings = _settings(port=port)
-    if settings.mongo_url is None:
-        raise typer.BadParameter("set UGC_MONGO_URL (or use `ugc dev`)")
-    _observed(settings, "ugc-content")
-    serve(SingleService(create_content_service(settings)), host=settings.host, port=settings.port)
+    _serve_alone(
+        "content", port, "ugc.content.app.create_content_service", ("mongo_url", "UGC_MONGO_URL")
+    )
 
 
 @app.command()
 def serve_analytics(port: PortOption = None) -> None:
     """Run the analytics API alone, against the configured ClickHouse (production)."""
-    from ugc.analytics.app import create_analytics_service  # noqa: PLC0415
-    from ugc.server import SingleService, serve  # noqa: PLC0415
-
-    settings = _settings(port=port)
-    _observed(settings, "ugc-analytics")
-    service = SingleService(create_analytics_service(settings))
-    serve(service, host=settings.host, port=settings.port)
+    _serve_alone("analytics", port, "ugc.analytics.app.create_analytics_service", ("", ""))
 
 
 @app.command()

@@ -20,11 +20,14 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ugc import __version__
 from ugc.auth import Principal, TokenVerifier
 from ugc.observability.http import ObservedApp
 from ugc.problems import Problem, install_problem_handlers
+from ugc.settings import Settings
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def json_response(body: object, status: int = 200) -> Response:
@@ -205,9 +208,29 @@ _PROBLEM_SCHEMA = {
 }
 
 
-def prepare_app(app: FastAPI, verifier: TokenVerifier) -> None:
+def new_api(
+    settings: Settings,
+    *,
+    name: str,
+    description: str,
+    lifespan: Lifespan,
+    verifier: TokenVerifier,
+) -> FastAPI:
+    """A ugc FastAPI app: its docs under /docs/<name>, problem details for errors,
+    the settings and the token verifier in its state."""
+    app = FastAPI(
+        title=f"ugc {name} API",
+        version=__version__,
+        description=description,
+        lifespan=lifespan,
+        docs_url=f"/docs/{name}",
+        openapi_url=f"/openapi/{name}.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
     app.state.verifier = verifier
     install_problem_handlers(app)
+    return app
 
 
 class Service:

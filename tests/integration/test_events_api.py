@@ -276,7 +276,7 @@ async def test_health_readiness_and_the_served_schema(client: httpx.AsyncClient)
     schema = (await client.get("/api/v1/events/schema")).json()
     assert schema["x-schema-version"] == 1
     assert "view_progress" in orjson.dumps(schema).decode()
-    openapi = (await client.get("/openapi.json")).json()
+    openapi = (await client.get("/openapi/events.json")).json()
     assert "/api/v1/events" in openapi["paths"]
 
 

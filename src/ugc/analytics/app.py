@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from ugc import __version__
 from ugc.analytics.api import router
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.auth import TokenVerifier, load_keys
@@ -25,7 +24,7 @@ from ugc.events.migrations import migrate
 from ugc.events.sinks import ChdbSink, ClickHouseHttpSink, EventSink, SinkError
 from ugc.problems import Problem
 from ugc.settings import Settings
-from ugc.web import Service, health_router, prepare_app
+from ugc.web import Service, health_router, new_api
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +57,13 @@ def create_analytics_service(
             if sink is None:
                 await warehouse.close()
 
-    app = FastAPI(
-        title="ugc analytics API",
-        version=__version__,
+    app = new_api(
+        settings,
+        name="analytics",
         description="Viewing analytics from ClickHouse.",
         lifespan=lifespan,
-        docs_url="/docs/analytics",
-        openapi_url="/openapi/analytics.json",
-        redoc_url=None,
+        verifier=TokenVerifier(settings, load_keys(settings)),
     )
-    app.state.settings = settings
-    prepare_app(app, TokenVerifier(settings, load_keys(settings)))
     app.add_exception_handler(SinkError, _sink_problem)
 
     async def clickhouse_ready() -> bool:

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from ugc import __version__
 from ugc.auth import TokenVerifier, load_keys
 from ugc.content.api import Stores, router
 from ugc.content.direct import SUMMARY_PATH, RatingSummaryEndpoint
@@ -20,7 +19,7 @@ from ugc.content.store.ratings import RatingStore
 from ugc.content.store.review_pages import ReviewPages
 from ugc.content.store.reviews import ReviewStore
 from ugc.settings import Settings
-from ugc.web import DirectRoute, Service, health_router, prepare_app
+from ugc.web import DirectRoute, Service, health_router, new_api
 
 
 def create_content_service(settings: Settings) -> Service:
@@ -39,19 +38,15 @@ def create_content_service(settings: Settings) -> Service:
         finally:
             await client.close()
 
-    app = FastAPI(
-        title="ugc content API",
-        version=__version__,
-        description="Ratings, reviews with votes, and bookmarks. The user is the token's.",
-        lifespan=lifespan,
-        docs_url="/docs/content",
-        openapi_url="/openapi/content.json",
-        redoc_url=None,
-    )
-    app.state.settings = settings
     verifier = TokenVerifier(settings, load_keys(settings))
     summary_endpoint = RatingSummaryEndpoint(verifier)
-    prepare_app(app, verifier)
+    app = new_api(
+        settings,
+        name="content",
+        description="Ratings, reviews with votes, and bookmarks. The user is the token's.",
+        lifespan=lifespan,
+        verifier=verifier,
+    )
     app.add_exception_handler(ContentError, _content_problem)
 
     async def mongo_ready() -> bool:

@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from ugc import __version__
 from ugc.auth import TokenVerifier, load_keys
 from ugc.events import endpoint
 from ugc.events.api import IntakeResult, router
@@ -16,7 +15,7 @@ from ugc.events.body import BodyLimits
 from ugc.events.contract import EventBatch
 from ugc.events.publisher import EventPublisher, KafkaPublisher, ensure_topic
 from ugc.settings import Settings
-from ugc.web import DirectRoute, Service, add_openapi_paths, health_router, prepare_app
+from ugc.web import DirectRoute, Service, add_openapi_paths, health_router, new_api
 
 
 def create_events_service(settings: Settings, publisher: EventPublisher | None = None) -> Service:
@@ -48,13 +47,13 @@ def create_events_service(settings: Settings, publisher: EventPublisher | None =
         finally:
             await kafka.stop()
 
-    app = FastAPI(
-        title="ugc events API",
-        version=__version__,
+    app = new_api(
+        settings,
+        name="events",
         description="Player events in, durably to Kafka. A 2xx means the broker has them.",
         lifespan=lifespan,
+        verifier=verifier,
     )
-    app.state.settings = settings
 
     async def broker_ready() -> bool:
         ready: bool = await app.state.publisher.ready()
@@ -63,7 +62,6 @@ def create_events_service(settings: Settings, publisher: EventPublisher | None =
     checks = {"kafka": broker_ready}
     app.include_router(health_router(checks))
     app.include_router(router)
-    prepare_app(app, verifier)
     schemas: list[Any] = [EventBatch, IntakeResult]
     add_openapi_paths(
         app,
