@@ -1,7 +1,10 @@
 """The ClickHouse schema as versioned SQL files, applied in order, idempotently.
 
-`schema/single` is for one server (and embedded chdb), `schema/cluster` for a
-cluster (Replicated tables behind Distributed ones). Every statement is
+The files in `schema/` are written for one server (and embedded chdb). For a
+cluster (`UGC_CLICKHOUSE_CLUSTER`) the same statements are rewritten: every
+table becomes a Replicated `<name>_local` on each node behind a Distributed
+`<name>` (sharded as its `-- shard by:` comment says), and views read and write
+the local tables. One schema, so the two can never drift. Every statement is
 `IF NOT EXISTS`, and applied versions are recorded, so running it again is safe.
 """
 
@@ -21,8 +24,7 @@ _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
 
 def statements(settings: Settings) -> list[tuple[str, str]]:
     """(version, SQL) of every statement, with the placeholders filled in."""
-    variant = "cluster" if settings.clickhouse_cluster else "single"
-    folder = resources.files("ugc.events") / "schema" / variant
+    folder = resources.files("ugc.events") / "schema"
     found = []
     for sql_file in sorted(folder.iterdir(), key=lambda f: f.name):
         if not sql_file.name.endswith(".sql"):
@@ -31,14 +33,49 @@ def statements(settings: Settings) -> list[tuple[str, str]]:
         # Plain replacement: ClickHouse macros such as {shard} stay as they are.
         for name, value in (
             ("{database}", settings.clickhouse_database),
-            ("{cluster}", settings.clickhouse_cluster or ""),
             ("{ttl_days}", str(settings.events_ttl_days)),
         ):
             text = text.replace(name, value)
-        for number, statement in enumerate(_STATEMENT_END.split(text)):
-            if _without_comments(statement):
-                found.append((f"{sql_file.name.removesuffix('.sql')}#{number}", statement.strip()))
+        pieces = [p.strip() for p in _STATEMENT_END.split(text) if _without_comments(p)]
+        if settings.clickhouse_cluster:
+            cluster = settings.clickhouse_cluster
+            pieces = [c.replace("{cluster}", cluster) for p in pieces for c in for_cluster(p)]
+        stem = sql_file.name.removesuffix(".sql")
+        found += [(f"{stem}#{number}", piece) for number, piece in enumerate(pieces)]
     return found
+
+
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\S+)\.(\w+)")
+_VIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\S+)\.(\w+) TO (\S+)\.(\w+)")
+_ENGINE = re.compile(r"ENGINE = (\w*MergeTree)\b")
+_SHARD = re.compile(r"--\s*shard by:\s*(.+)")
+
+
+def for_cluster(statement: str) -> list[str]:
+    """One statement for a single server, as the statements a cluster needs."""
+    if view := _VIEW.search(statement):
+        database, name, target_db, target = view.groups()
+        head = f"CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.{name} ON CLUSTER {{cluster}} "
+        rewritten = _VIEW.sub(head + f"TO {target_db}.{target}_local", statement)
+        return [re.sub(r"FROM (\S+)\.(\w+)\b", r"FROM \1.\2_local", rewritten)]
+    table = _TABLE.search(statement)
+    if table is None:
+        return [statement]
+    database, name = table.groups()
+    path = f"'/clickhouse/tables/{{shard}}/{database}/{name}_local', '{{replica}}'"
+    local = _TABLE.sub(
+        f"CREATE TABLE IF NOT EXISTS {database}.{name}_local ON CLUSTER {{cluster}}", statement
+    )
+    local = _ENGINE.sub(lambda m: f"ENGINE = Replicated{m.group(1)}({path})", local)
+    local = re.sub(r"non_replicated_deduplication_window = \d+,\s*", "", local)
+    shard = _SHARD.search(statement)
+    key = shard.group(1).strip() if shard else "rand()"
+    distributed = (
+        f"CREATE TABLE IF NOT EXISTS {database}.{name} ON CLUSTER {{cluster}} "
+        f"AS {database}.{name}_local\n"
+        f"ENGINE = Distributed({{cluster}}, {database}, {name}_local, {key})"
+    )
+    return [local, distributed]
 
 
 def _without_comments(statement: str) -> str:

@@ -1,6 +1,7 @@
 -- Per film, day and viewer: how far they got, from where, the film's length and
 -- whether they finished. max/min are the same however often an event is
 -- replayed, so duplicates that are not yet collapsed cannot skew them.
+-- shard by: cityHash64(user_id)
 CREATE TABLE IF NOT EXISTS {database}.film_daily
 (
     film_id   UUID,

@@ -2,6 +2,7 @@
 -- RECORD_FIELDS; the loader inserts the Kafka message bytes as JSONEachRow.
 -- ReplacingMergeTree collapses a replayed or retried event_id (same film and
 -- user, so the same sorting key); read with FINAL where duplicates would count.
+-- shard by: cityHash64(user_id)
 -- Partitions follow the server's receive time, so a client clock can never make
 -- an insert touch hundreds of partitions.
 CREATE TABLE IF NOT EXISTS {database}.events

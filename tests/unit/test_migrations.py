@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ugc.events.migrations import statements
+from ugc.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+
+def test_one_server_gets_the_files_as_written() -> None:
+    found = statements(Settings(_env_file=None, clickhouse_database="stats"))  # type: ignore[call-arg]
+
+    assert [v for v, _ in found][:2] == ["001_events#0", "002_film_daily#0"]
+    assert all("{" not in re.sub(r"\{\w+:\w+\}", "", sql) for _, sql in found)
+    assert all("ON CLUSTER" not in sql for _, sql in found)
+    assert any("CREATE TABLE IF NOT EXISTS stats.events\n" in sql for _, sql in found)
+
+
+def test_a_cluster_gets_replicated_local_tables_behind_distributed_ones() -> None:
+    found = [sql for _, sql in statements(Settings(_env_file=None, clickhouse_cluster="main"))]  # type: ignore[call-arg]
+    local = [
+        s
+        for s in found
+        if re.search(r"CREATE TABLE IF NOT EXISTS ugc\.\w+_local ON CLUSTER main", s)
+    ]
+    distributed = [s for s in found if "ENGINE = Distributed(main, ugc," in s]
+    views = [s for s in found if "MATERIALIZED VIEW" in s]
+
+    assert len(local) == len(distributed) == 3
+    assert all("ENGINE = Replicated" in s and "'{replica}'" in s for s in local)
+    assert all("non_replicated_deduplication_window" not in s for s in local)
+    assert "events_local, cityHash64(user_id))" in " ".join(distributed)
+    assert views
+    assert all(" TO ugc." in s and "_local AS" in s and "FROM ugc.events_local" in s for s in views)
