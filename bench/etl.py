@@ -196,6 +196,7 @@ def freshness(workdir: Path, broker: LocalBroker, seconds: int) -> tuple[dict[st
         "UGC_ENVIRONMENT": "test", "UGC_JWT_SECRET": SECRET, "UGC_DATA_DIR": str(workdir),
         "UGC_KAFKA_BOOTSTRAP": broker.bootstrap, "UGC_KAFKA_IDEMPOTENCE": "false",
         "UGC_KAFKA_TOPIC": "fresh-events", "UGC_LOADER_GROUP": "fresh-loader",
+        "UGC_METRICS_PORT": str(free_port()),
     }  # fmt: skip
     loader = ManagedProcess(
         "loader",

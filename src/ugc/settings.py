@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
     sentry_send_default_pii: bool = False
     release: str | None = None
-    metrics_port: int = Field(default=9108, ge=0, le=65535, description="`ugc etl` only")
+    # `ugc etl` serves /metrics here (0: not at all); the APIs serve it on their own port.
+    metrics_port: int = Field(default=9108, ge=0, le=65535)
 
     # Local platform (`ugc dev` and the test fixtures)
     dev_kafka_port: int = Field(default=9092, ge=0, le=65535)

@@ -11,10 +11,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.integration.conftest import http_client
-from ugc.devstack.processes import ManagedProcess
+from ugc.devstack.processes import ManagedProcess, free_port
 from ugc.events.app import create_events_service
 from ugc.settings import Settings
 
@@ -24,7 +25,9 @@ EVENTS = 20_000
 KILLS = 3
 
 
-def loader_process(settings: Settings, data_dir: Path, log: Path) -> ManagedProcess:
+def loader_process(
+    settings: Settings, data_dir: Path, log: Path, metrics_port: int = 0
+) -> ManagedProcess:
     env = {
         **os.environ,
         "UGC_ENVIRONMENT": "test",
@@ -37,6 +40,7 @@ def loader_process(settings: Settings, data_dir: Path, log: Path) -> ManagedProc
         "UGC_LOADER_MAX_WAIT_S": "0.2",
         "UGC_LOADER_SESSION_TIMEOUT_MS": "6000",
         "UGC_DEAD_LETTER_TOPIC": settings.dead_letter_topic,
+        "UGC_METRICS_PORT": str(metrics_port),
     }
     return ManagedProcess("loader", [sys.executable, "-m", "ugc", "etl"], log, env=env)
 
@@ -94,10 +98,14 @@ async def test_sigkill_mid_batch_again_and_again_leaves_one_row_per_event(
         loader.start()
         seen = wait_for_line(log, "loaded ", seen)  # at least one batch in, more on the way
         loader.kill()
-    loader = loader_process(settings, tmp_path, log)
+    metrics_port = free_port()
+    loader = loader_process(settings, tmp_path, log, metrics_port)
     loader.start()
     caught_up = "lag by partition " + str(dict.fromkeys(range(settings.kafka_partitions), 0))
     wait_for_line(log, caught_up, seen, timeout_s=90)
+    metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+    assert "ugc_loader_rows_total" in metrics
+    assert 'ugc_loader_lag_messages{partition="0"} 0.0' in metrics
     started = time.monotonic()
     loader.stop(timeout=30)  # SIGTERM
     assert time.monotonic() - started < 30
