@@ -73,7 +73,10 @@ _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip()).groups()  # type: ignore[union-attr]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if found is None:
+        raise ValueError(f"wrk printed a latency this cannot read: {text!r}")
+    number, unit = found.groups()
     return float(number) * _UNITS[unit]
 
 
@@ -96,9 +99,12 @@ def run_wrk(
         out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     finally:
         os.unlink(script.name)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    try:
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+        p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+        p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    except (AttributeError, ValueError) as exc:
+        raise RuntimeError(f"could not read wrk's output:\n{out}") from exc
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return WrkResult(rps, p50, p99, int(bad.group(1)) if bad else 0)
 
