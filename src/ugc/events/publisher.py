@@ -162,7 +162,11 @@ class KafkaPublisher:
                         builder, self._topic, partition=partition
                     )
                 except Exception as exc:  # noqa: BLE001 - every failure goes to the waiters
-                    _settle(delivered, exc)
+                    # e.g. AssertionError("Unrecognized partition") from aiokafka when
+                    # the topic came back with other partitions: for the waiters it
+                    # is the broker being unavailable, a 503, never a 500.
+                    failure = exc if isinstance(exc, KafkaError) else KafkaError(repr(exc))
+                    _settle(delivered, failure)
                     await self._refresh_partitions()
                     continue
                 sent.add_done_callback(functools.partial(_settle_from, delivered))
