@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     mongo_database: str = "ugc"
     # How long a request may wait for MongoDB before it answers 503.
     mongo_timeout_s: float = Field(default=2.0, gt=0)
+    # Content writes per user and API process: a burst, then this many a minute.
+    content_writes_per_minute: int = Field(default=120, ge=1)
+    content_write_burst: int = Field(default=30, ge=1)
     clickhouse_url: str | None = None
     clickhouse_database: str = Field(default="ugc", pattern=_IDENTIFIER)
     # Set for a ClickHouse cluster: tables become Replicated + Distributed.

@@ -300,3 +300,33 @@ async def test_the_summary_refuses_a_malformed_film_id_with_the_field(
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"][0]["field"] == "film_id"
+
+
+async def test_a_user_writing_too_fast_gets_429_with_retry_after(
+    mongo_settings: Settings, as_user: Callable[[str], dict[str, str]]
+) -> None:
+    settings = mongo_settings.model_copy(
+        update={"content_write_burst": 2, "content_writes_per_minute": 1}
+    )
+    async for client in http_client(create_content_service(settings)):
+        statuses = [
+            (
+                await client.put(
+                    f"/api/v1/users/me/bookmarks/{uuid.uuid4()}", headers=as_user(ALICE)
+                )
+            ).status_code
+            for _ in range(3)
+        ]
+        refused = await client.put(
+            f"/api/v1/films/{FILM}/rating", json={"score": 1}, headers=as_user(ALICE)
+        )
+        others = await client.put(
+            f"/api/v1/users/me/bookmarks/{uuid.uuid4()}", headers=as_user(BOB)
+        )
+        reads = await client.get("/api/v1/users/me/bookmarks", headers=as_user(ALICE))
+
+    assert statuses == [201, 201, 429]
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert others.status_code == 201
+    assert reads.status_code == 200

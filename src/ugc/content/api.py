@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
@@ -9,6 +10,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
+from ugc.auth import Principal
+from ugc.content.limits import WriteQuota
 from ugc.content.models import (
     Bookmark,
     FilmRatingSummary,
@@ -26,6 +29,7 @@ from ugc.content.store.bookmarks import BookmarkStore
 from ugc.content.store.ratings import RatingStore
 from ugc.content.store.review_pages import ReviewPages
 from ugc.content.store.reviews import ReviewStore
+from ugc.problems import Problem
 from ugc.web import CurrentUser
 
 router = APIRouter(prefix="/api/v1")
@@ -45,6 +49,22 @@ async def _stores(request: Request) -> Stores:
 
 
 StoresDep = Annotated[Stores, Depends(_stores)]
+
+
+async def _write_allowed(request: Request, user: CurrentUser) -> Principal:
+    quota: WriteQuota = request.app.state.write_quota
+    wait = quota.take(user.user_id)
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        raise Problem(
+            429,
+            f"Too many changes in a short time; retry in {seconds} s.",
+            headers={"Retry-After": str(seconds)},
+        )
+    return user
+
+
+Writer = Annotated[Principal, Depends(_write_allowed)]
 FilmId = Annotated[UUID, Path(description="The film's UUID")]
 ReviewIdPath = Annotated[
     str, Path(pattern=r"^[0-9a-f]{24}$", description="The review's id: 24 hex characters")
@@ -59,9 +79,7 @@ Cursor = Annotated[
 
 
 @router.put("/films/{film_id}/rating", tags=["ratings"], summary="Rate a film 0-10, or change it")
-async def put_rating(
-    film_id: FilmId, body: RatingIn, user: CurrentUser, stores: StoresDep
-) -> Rating:
+async def put_rating(film_id: FilmId, body: RatingIn, user: Writer, stores: StoresDep) -> Rating:
     return await stores.ratings.set(user_id=user.user_id, film_id=film_id, score=body.score)
 
 
@@ -78,7 +96,7 @@ async def get_rating_summary(film_id: FilmId, user: CurrentUser, stores: StoresD
 @router.delete(
     "/films/{film_id}/rating", tags=["ratings"], status_code=204, summary="Remove my rating"
 )
-async def delete_rating(film_id: FilmId, user: CurrentUser, stores: StoresDep) -> Response:
+async def delete_rating(film_id: FilmId, user: Writer, stores: StoresDep) -> Response:
     await stores.ratings.remove(user_id=user.user_id, film_id=film_id)
     return Response(status_code=204)
 
@@ -100,9 +118,7 @@ async def my_ratings(
     summary="Review a film (one review per user and film)",
     responses={409: {"description": "You have reviewed this film already."}},
 )
-async def post_review(
-    film_id: FilmId, body: ReviewIn, user: CurrentUser, stores: StoresDep
-) -> Review:
+async def post_review(film_id: FilmId, body: ReviewIn, user: Writer, stores: StoresDep) -> Review:
     return await stores.reviews.create(user_id=user.user_id, film_id=film_id, review=body)
 
 
@@ -138,7 +154,7 @@ async def get_review(review_id: ReviewIdPath, user: CurrentUser, stores: StoresD
     responses={403: {"description": "Only the author may edit a review."}},
 )
 async def patch_review(
-    review_id: ReviewIdPath, body: ReviewPatch, user: CurrentUser, stores: StoresDep
+    review_id: ReviewIdPath, body: ReviewPatch, user: Writer, stores: StoresDep
 ) -> Review:
     return await stores.reviews.update(review_id=review_id, user_id=user.user_id, patch=body)
 
@@ -150,20 +166,20 @@ async def patch_review(
     summary="Delete my review and its votes",
     responses={403: {"description": "Only the author may delete a review."}},
 )
-async def delete_review(review_id: ReviewIdPath, user: CurrentUser, stores: StoresDep) -> Response:
+async def delete_review(review_id: ReviewIdPath, user: Writer, stores: StoresDep) -> Response:
     await stores.reviews.delete(review_id=review_id, user_id=user.user_id)
     return Response(status_code=204)
 
 
 @router.put("/reviews/{review_id}/vote", tags=["reviews"], summary="Like or dislike a review")
 async def put_vote(
-    review_id: ReviewIdPath, body: VoteIn, user: CurrentUser, stores: StoresDep
+    review_id: ReviewIdPath, body: VoteIn, user: Writer, stores: StoresDep
 ) -> VoteResult:
     return await stores.reviews.vote(review_id=review_id, user_id=user.user_id, value=body.value)
 
 
 @router.delete("/reviews/{review_id}/vote", tags=["reviews"], summary="Withdraw my vote")
-async def delete_vote(review_id: ReviewIdPath, user: CurrentUser, stores: StoresDep) -> VoteResult:
+async def delete_vote(review_id: ReviewIdPath, user: Writer, stores: StoresDep) -> VoteResult:
     return await stores.reviews.vote(review_id=review_id, user_id=user.user_id, value=None)
 
 
@@ -178,7 +194,7 @@ async def delete_vote(review_id: ReviewIdPath, user: CurrentUser, stores: Stores
     responses={200: {"description": "Already bookmarked.", "model": Bookmark}},
 )
 async def put_bookmark(
-    film_id: FilmId, user: CurrentUser, stores: StoresDep, response: Response
+    film_id: FilmId, user: Writer, stores: StoresDep, response: Response
 ) -> Bookmark:
     bookmark, created = await stores.bookmarks.add(user_id=user.user_id, film_id=film_id)
     response.status_code = 201 if created else 200
@@ -191,7 +207,7 @@ async def put_bookmark(
     status_code=204,
     summary="Remove a bookmark",
 )
-async def delete_bookmark(film_id: FilmId, user: CurrentUser, stores: StoresDep) -> Response:
+async def delete_bookmark(film_id: FilmId, user: Writer, stores: StoresDep) -> Response:
     await stores.bookmarks.remove(user_id=user.user_id, film_id=film_id)
     return Response(status_code=204)
 

@@ -12,6 +12,7 @@ from ugc.auth import TokenVerifier, load_keys
 from ugc.content.api import Stores, router
 from ugc.content.direct import SUMMARY_PATH, RatingSummaryEndpoint
 from ugc.content.errors import ContentError
+from ugc.content.limits import WriteQuota
 from ugc.content.problems import content_problem
 from ugc.content.store.bookmarks import BookmarkStore
 from ugc.content.store.mongo import connect, create_indexes, translate_errors
@@ -48,6 +49,9 @@ def create_content_service(settings: Settings) -> Service:
         verifier=verifier,
     )
     app.add_exception_handler(ContentError, _content_problem)
+    app.state.write_quota = WriteQuota(
+        per_minute=settings.content_writes_per_minute, burst=settings.content_write_burst
+    )
 
     async def mongo_ready() -> bool:
         try:
