@@ -6,7 +6,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -136,8 +135,3 @@ async def wait_for_rows(sink: ChdbSink, database: str, expected: int, timeout_s:
             return count
         await asyncio.sleep(0.1)
     return count
-
-
-@pytest.fixture
-def log_dir(tmp_path: Path) -> Path:
-    return tmp_path / "logs"

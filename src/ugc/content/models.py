@@ -13,14 +13,6 @@ MIN_SCORE = 0
 MAX_SCORE = 10
 Score = Annotated[int, Field(ge=MIN_SCORE, le=MAX_SCORE, description="0 to 10")]
 ReviewText = Annotated[str, Field(min_length=10, max_length=10_000)]
-ReviewId = Annotated[
-    str,
-    Field(
-        pattern=r"^[0-9a-f]{24}$",
-        description="24 hex characters",
-        examples=["6b0b7e9207e498adb93c808a"],
-    ),
-]
 
 T = TypeVar("T")
 

@@ -85,9 +85,6 @@ class ManagedProcess:
             )
         log.info("started %s (pid %s), log %s", self.name, self._process.pid, self.log_path)
 
-    def alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
     def check_alive(self) -> bool:
         """For readiness loops: fail fast with the log's tail when the child died."""
         if self._process is not None and self._process.poll() is not None:
