@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,12 +22,14 @@ def _settings(**overrides: object) -> Settings:
     return Settings(**given)  # type: ignore[arg-type]
 
 
-def _observed(settings: Settings, component: str) -> None:
+def _observed(settings: Settings, component: str, *, readable: bool = False) -> None:
     """Logs (ECS JSON) and Sentry for this process, first thing at every entry point."""
     from ugc.observability.errors import init_sentry  # noqa: PLC0415
     from ugc.observability.logs import configure_logging  # noqa: PLC0415
 
-    configure_logging(component, level=settings.log_level, file=settings.log_file)
+    configure_logging(
+        component, level=settings.log_level, file=settings.log_file, readable=readable
+    )
     init_sentry(settings, component=component)
 
 
@@ -43,7 +46,7 @@ def dev(
     from ugc.server import CombinedServices, serve  # noqa: PLC0415
 
     settings = _settings(port=port, data_dir=data_dir)
-    _observed(settings, "ugc-dev")
+    _observed(settings, "ugc-dev", readable=sys.stdout.isatty())
     with LocalPlatform(settings) as resolved:
         services = CombinedServices(
             [
