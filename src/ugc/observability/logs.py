@@ -32,15 +32,23 @@ class _Context(logging.Filter):
         return True
 
 
-def configure_logging(service: str, *, level: str = "INFO", file: Path | None = None) -> None:
-    formatter = ecs_logging.StdlibFormatter(exclude_fields=["process", "log.original"])
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
+def configure_logging(
+    service: str, *, level: str = "INFO", file: Path | None = None, readable: bool = False
+) -> None:
+    """ECS JSON everywhere; `readable` turns stdout into plain lines for a person at
+    a terminal (`ugc dev`), while a configured file stays ECS JSON."""
+    ecs = ecs_logging.StdlibFormatter(exclude_fields=["process", "log.original"])
+    plain = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    console = logging.StreamHandler(sys.stdout)
+    console.setFormatter(plain if readable else ecs)
+    handlers: list[logging.Handler] = [console]
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(file))
+        to_file = logging.FileHandler(file)
+        to_file.setFormatter(ecs)
+        handlers.append(to_file)
     context = _Context(service)
     for handler in handlers:
-        handler.setFormatter(formatter)
         handler.addFilter(context)
     root = logging.getLogger()
     root.handlers[:] = handlers
