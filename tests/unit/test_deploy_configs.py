@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +161,21 @@ def test_compose_runs_real_ugc_commands_and_mounts_files_that_exist() -> None:
             source = str(volume).split(":")[0]
             if source.startswith("./"):
                 assert (DEPLOY / source).exists(), source
+
+
+def test_the_clickhouse_cluster_in_compose_is_the_one_the_schema_is_made_for() -> None:
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    cluster = ET.parse(DEPLOY / "clickhouse" / "cluster.xml").getroot()
+    environment = compose["x-ugc"]["environment"]
+    (defined,) = list(cluster.find("remote_servers") or [])
+    replicas = [r.findtext("host") for r in defined.iter("replica")]
+    keeper = cluster.findtext("zookeeper/node/host")
+    macros = cluster.find("macros")
+
+    assert environment["UGC_CLICKHOUSE_CLUSTER"] == defined.tag
+    assert set(replicas) <= set(compose["services"])
+    assert keeper in compose["services"]
+    assert macros is not None
+    assert {m.tag for m in macros} == {"shard", "replica"}
+    assert "clickhouse-1:8123" in environment["UGC_CLICKHOUSE_URL"]
+    ET.parse(DEPLOY / "clickhouse" / "keeper.xml")
