@@ -13,10 +13,8 @@ import argparse
 import asyncio
 import json
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -33,6 +31,7 @@ from bench.harness import (
     pin_self_to_other_cpu,
     run_wrk,
     save,
+    scratch_dir,
 )
 from ugc.auth import issue_token, load_keys
 from ugc.content.store.bulk import import_content
@@ -111,14 +110,13 @@ def main() -> None:
     args = parser.parse_args()
     ensure_wrk()
     pin_self_to_other_cpu()
-    workdir = Path(tempfile.mkdtemp(prefix="ugc-bench-content-"))
-    store = LocalDocumentStore(free_port(), workdir / "data", workdir / "logs")
-    store.start()
-    try:
-        run(store, workdir, args)
-    finally:
-        store.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with scratch_dir("ugc-bench-content-") as workdir:
+        store = LocalDocumentStore(free_port(), workdir / "data", workdir / "logs")
+        store.start()
+        try:
+            run(store, workdir, args)
+        finally:
+            store.stop()
 
 
 def run(store: LocalDocumentStore, workdir: Path, args: argparse.Namespace) -> None:

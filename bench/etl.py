@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -29,7 +27,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from rich.console import Console
 from rich.table import Table
 
-from bench.harness import http_server, save
+from bench.harness import http_server, save, scratch_dir
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.auth import issue_token, load_keys
 from ugc.devstack.processes import ManagedProcess, free_port
@@ -285,15 +283,14 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=int, default=20, help="length of the freshness run")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="ugc-bench-etl-"))
-    broker = LocalBroker(free_port(), workdir)
-    broker.start()
-    try:
-        acked, clickhouse = freshness(workdir, broker, args.seconds)
-        asyncio.run(measure(workdir, broker, clickhouse, acked, args))
-    finally:
-        broker.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with scratch_dir("ugc-bench-etl-") as workdir:
+        broker = LocalBroker(free_port(), workdir)
+        broker.start()
+        try:
+            acked, clickhouse = freshness(workdir, broker, args.seconds)
+            asyncio.run(measure(workdir, broker, clickhouse, acked, args))
+        finally:
+            broker.stop()
 
 
 async def measure(

@@ -149,6 +149,16 @@ def http_server(name: str, argv: list[str], env: dict[str, str], log_dir: Path) 
         process.stop()
 
 
+@contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A working directory for one benchmark run, removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def save(name: str, figures: dict[str, object]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.json"

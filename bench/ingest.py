@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -36,6 +34,7 @@ from bench.harness import (
     pin_self_to_other_cpu,
     run_wrk,
     save,
+    scratch_dir,
 )
 from ugc.auth import issue_token, load_keys
 from ugc.devstack.processes import free_port
@@ -93,14 +92,13 @@ def main() -> None:
     args = parser.parse_args()
     ensure_wrk()
     pin_self_to_other_cpu()
-    workdir = Path(tempfile.mkdtemp(prefix="ugc-bench-"))
-    broker = LocalBroker(free_port(), workdir)
-    broker.start()
-    try:
-        run(broker, workdir, args)
-    finally:
-        broker.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with scratch_dir("ugc-bench-") as workdir:
+        broker = LocalBroker(free_port(), workdir)
+        broker.start()
+        try:
+            run(broker, workdir, args)
+        finally:
+            broker.stop()
 
 
 def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from ugc.events.contract import RECORD_FIELDS
 from ugc.events.migrations import statements
 from ugc.settings import Settings
 
@@ -35,3 +36,14 @@ def test_a_cluster_gets_replicated_local_tables_behind_distributed_ones() -> Non
     assert "events_local, cityHash64(user_id))" in " ".join(distributed)
     assert views
     assert all(" TO ugc." in s and "_local AS" in s and "FROM ugc.events_local" in s for s in views)
+
+
+def test_the_events_table_has_a_column_for_every_record_field() -> None:
+    (events,) = [
+        sql
+        for v, sql in statements(Settings(_env_file=None))
+        if v == "001_events#0"  # type: ignore[call-arg]
+    ]
+    columns = set(re.findall(r"^\s{4}(\w+)\s+\S", events.split("PROJECTION")[0], re.M))
+
+    assert set(RECORD_FIELDS) <= columns

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias, get_args
 from uuid import UUID
 
 import orjson
@@ -111,19 +111,19 @@ Event: TypeAlias = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
-EVENT_TYPES: tuple[str, ...] = (
-    "view_progress", "play", "pause", "seek", "stop", "end",
-    "quality_change", "click", "page_view", "search",
-)  # fmt: skip
 
-# Every column a record may carry; absent fields are null. The ClickHouse schema
-# and the loader are written against this list.
-RECORD_FIELDS: tuple[str, ...] = (
-    "schema_version", "event_id", "type", "user_id", "film_id",
-    "timestamp", "sent_at", "received_at", "occurred_at",
-    "position_sec", "duration_sec", "from_sec", "to_sec", "from_quality", "to_quality",
-    "element", "page", "referrer", "query", "results",
-)  # fmt: skip
+_SERVER_FIELDS = ("schema_version", "user_id", "received_at", "occurred_at")
+_EVENT_MODELS: tuple[type[_EventBase], ...] = get_args(get_args(Event)[0])
+EVENT_TYPES: tuple[str, ...] = tuple(
+    get_args(m.model_fields["type"].annotation)[0] for m in _EVENT_MODELS
+)
+
+# Every column a record may carry (absent fields are null): what the server adds,
+# then every field of every event type. The loader inserts exactly these columns,
+# so a field added to a model without its ClickHouse column fails loudly in tests.
+RECORD_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys([*_SERVER_FIELDS, *(f for m in _EVENT_MODELS for f in m.model_fields)])
+)
 
 
 class EventBatch(BaseModel):
