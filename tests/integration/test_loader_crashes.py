@@ -106,9 +106,8 @@ async def test_sigkill_mid_batch_again_and_again_leaves_one_row_per_event(
     metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
     assert "ugc_loader_rows_total" in metrics
     assert 'ugc_loader_lag_messages{partition="0"} 0.0' in metrics
-    started = time.monotonic()
-    loader.stop(timeout=30)  # SIGTERM
-    assert time.monotonic() - started < 30
+    loader.stop(timeout=30)  # SIGTERM; SIGKILL only past 30 s
+    # Written on the way out of a clean stop, which a SIGKILL would not reach.
     assert "loader stopped" in log.read_text()
 
     assert count_rows(tmp_path) == (EVENTS, EVENTS, EVENTS)
