@@ -6,8 +6,10 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
+import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
@@ -97,6 +99,22 @@ async def read_topic(
         return records
     finally:
         await consumer.stop()
+
+
+async def read_events(
+    bootstrap: str, topic: str, expected: int, timeout_s: float = 10.0
+) -> list[tuple[ConsumerRecord[bytes, bytes], dict[str, Any]]]:
+    """Every event of a topic from the start, with the record that carries it.
+
+    A record holds the events of one request, one JSON object a line.
+    """
+    found: list[tuple[ConsumerRecord[bytes, bytes], dict[str, Any]]] = []
+    deadline = time.monotonic() + timeout_s
+    while True:
+        records = await read_topic(bootstrap, topic, 1 if expected else 0, 1.0)
+        found = [(r, orjson.loads(line)) for r in records for line in r.value.split(b"\n")]
+        if len(found) >= expected or time.monotonic() > deadline:
+            return found
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.integration.conftest import http_client, read_topic
+from tests.integration.conftest import http_client, read_events, read_topic
 from ugc.events.app import create_events_service
 from ugc.settings import Settings
 
@@ -49,18 +49,17 @@ async def test_a_posted_event_comes_out_of_the_topic_keyed_by_user(
     assert response.status_code == 202, response.text
     assert response.json() == {"accepted": 1, "rejected": 0, "errors": []}
     assert response.headers["x-request-id"] == "req-1"
-    (record,) = await read_topic(
+    ((record, value),) = await read_events(
         kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 1
     )
     assert record.key == USER.encode()
-    value = orjson.loads(record.value)
     assert value["event_id"] == event_id
     assert value["user_id"] == USER
     assert value["type"] == "play"
     assert value["film_id"] == FILM
     assert value["position_sec"] == 12.5
     assert value["schema_version"] == 1
-    assert value["timestamp"] == "2026-11-29T10:00:00Z"
+    assert value["timestamp"] == "2026-11-29T10:00:00+00:00"
     # The client clock ran 5 s between timestamp and sent_at; occurred_at keeps that gap
     # before the server's received_at.
     assert value["occurred_at"] < value["received_at"]
@@ -73,9 +72,10 @@ async def test_the_server_assigns_time_ordered_ids_when_the_client_sends_none(
     response = await client.post("/api/v1/events", json={"events": [play(), play()]}, headers=auth)
 
     assert response.status_code == 202
-    records = await read_topic(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 2)
-    ids = [uuid.UUID(orjson.loads(r.value)["event_id"]) for r in records]
+    events = await read_events(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 2)
+    ids = [uuid.UUID(value["event_id"]) for _, value in events]
     assert len(set(ids)) == 2
+    assert ids == sorted(ids)  # in the order they were sent
     assert all(i.version == 7 for i in ids)
 
 
@@ -103,8 +103,10 @@ async def test_a_mixed_batch_accepts_only_the_valid_events(
         (2, "position_sec"),
         (4, "user_id"),
     ]
-    records = await read_topic(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 2)
-    assert sorted(orjson.loads(r.value)["type"] for r in records) == ["play", "search"]
+    events = await read_events(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 2)
+    # The events of one request share one record, in the order they were sent.
+    assert [value["type"] for _, value in events] == ["play", "search"]
+    assert len({record.offset for record, _ in events}) == 1
 
 
 async def test_a_batch_with_no_valid_event_is_422_and_publishes_nothing(
@@ -142,8 +144,8 @@ async def test_gzip_bodies_and_sendbeacon_text_plain_are_accepted(
     assert gz.json()["accepted"] == 2
     assert beacon.status_code == 204
     assert beacon.content == b""
-    records = await read_topic(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 3)
-    assert len(records) == 3
+    events = await read_events(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 3)
+    assert len(events) == 3
 
 
 async def test_the_prototype_endpoint_still_works_with_the_user_from_the_token(
@@ -165,10 +167,9 @@ async def test_the_prototype_endpoint_still_works_with_the_user_from_the_token(
     assert spoofed.status_code == 403
     assert bad_id.status_code == 422
     assert bad_id.json()["errors"][0]["field"] == "film_id"
-    (record,) = await read_topic(
+    ((_, value),) = await read_events(
         kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 1
     )
-    value = orjson.loads(record.value)
     assert (value["type"], value["position_sec"], value["user_id"]) == ("view_progress", 42, USER)
 
 

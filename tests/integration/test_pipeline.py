@@ -15,12 +15,14 @@ from aiokafka import AIOKafkaProducer
 from tests.integration.conftest import http_client, read_topic, wait_for_rows
 from ugc.analytics.app import create_analytics_service
 from ugc.events.app import create_events_service
+from ugc.events.contract import EVENT_ADAPTER, Arrival
 from ugc.events.loader import Loader
 from ugc.events.sinks import ChdbSink, SinkError
 from ugc.settings import Settings
 
 pytestmark = pytest.mark.integration
 
+POISON = b'{"event_id": "not-a-uuid", "type": 1}'
 FILM = str(uuid.uuid4())
 OTHER_FILM = str(uuid.uuid4())
 
@@ -130,24 +132,29 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_rest_lands
             await app.events.post(
                 "/api/v1/events", json={"events": [playback("play", 1)] * 3}, headers=headers
             )
+            # A record of three lines, the middle one poison: the other two land.
+            good = Arrival.now("dave").records(
+                [EVENT_ADAPTER.validate_python(playback("stop", 3)) for _ in range(2)]
+            )
             poison = await producer.send_and_wait(
-                settings.kafka_topic, b'{"event_id": "not-a-uuid", "type": 1}', key=b"dave",
+                settings.kafka_topic, b"\n".join([good[0], POISON, good[1]]), key=b"dave",
                 headers=[("x-request-id", b"req-poison")],
             )  # fmt: skip
             await app.events.post(
                 "/api/v1/events", json={"events": [playback("pause", 2)] * 2}, headers=headers
             )
 
-            assert await wait_for_rows(warehouse, settings.clickhouse_database, 5) == 5
+            assert await wait_for_rows(warehouse, settings.clickhouse_database, 7) == 7
             (dead,) = await read_topic(
                 settings.kafka_bootstrap or "", settings.dead_letter_topic, 1
             )
     finally:
         await producer.stop()
     found = dict(dead.headers)
-    assert dead.value == b'{"event_id": "not-a-uuid", "type": 1}'
+    assert dead.value == POISON
     assert int(found["ugc-source-partition"]) == poison.partition
     assert int(found["ugc-source-offset"]) == poison.offset
+    assert found["ugc-source-line"] == b"1"
     assert b"uuid" in found["ugc-dead-letter-reason"].lower()
     assert found["x-request-id"] == b"req-poison"
 

@@ -9,12 +9,14 @@ import pytest
 from ugc.events.contract import (
     EVENT_ADAPTER,
     EVENT_TYPES,
+    RECORD_FIELDS,
     SCHEMA_VERSION,
     Arrival,
     encode_record,
     json_schema,
     occurred_at,
 )
+from ugc.events.service import pack_lines
 
 pytestmark = pytest.mark.unit
 
@@ -40,6 +42,18 @@ def test_a_record_carries_the_event_and_what_the_server_knows() -> None:
     assert record["received_at"] == record["occurred_at"] == "2026-11-29T12:00:00.000000+00:00"
     assert uuid.UUID(record["event_id"]).version == 7
     assert "timestamp" not in record
+    assert set(record) <= set(RECORD_FIELDS)
+
+
+def test_an_event_id_sent_as_null_is_replaced_once() -> None:
+    event = EVENT_ADAPTER.validate_python(
+        {"type": "pause", "film_id": FILM, "position_sec": 7, "event_id": None}
+    )
+
+    line = encode_record(event, arrival())
+
+    assert line.count(b'"event_id"') == 1
+    assert uuid.UUID(orjson.loads(line)["event_id"]).version == 7
 
 
 def test_a_client_event_id_is_kept_so_retries_collapse() -> None:
@@ -69,7 +83,7 @@ def test_clock_skew_is_corrected_with_sent_at() -> None:
     assert occurred_at(event, RECEIVED) == RECEIVED - timedelta(seconds=5)
     record = orjson.loads(encode_record(event, arrival()))
     assert record["occurred_at"] == "2026-11-29T11:59:55.000000+00:00"
-    assert record["timestamp"] == "2026-11-29T13:00:00Z"
+    assert record["timestamp"] == "2026-11-29T13:00:00+00:00"
 
 
 def test_timestamps_are_normalised_to_utc() -> None:
@@ -111,3 +125,13 @@ def test_events_without_timestamps_keep_the_order_they_were_sent_in() -> None:
         "2026-11-29T12:00:00.000002+00:00",
     ]
     assert carried == "2026-11-29T12:00:01.000001+00:00"
+
+
+def test_a_requests_events_share_a_record_under_the_size_limit() -> None:
+    lines = [b"x" * 40 for _ in range(10)]
+
+    assert pack_lines(lines) == [b"\n".join(lines)]
+    packed = pack_lines(lines, limit=100)  # two lines and their separators fit
+    assert packed == [b"\n".join(lines[i : i + 2]) for i in range(0, 10, 2)]
+    assert b"\n".join(packed) == b"\n".join(lines)  # nothing lost, order kept
+    assert pack_lines([b"y" * 500], limit=100) == [b"y" * 500]  # a long line goes alone

@@ -59,7 +59,7 @@ def test_every_event_type_of_the_contract_validates() -> None:
     intake = validate_events(items)
 
     assert intake.rejections == []
-    assert [e.type for e in intake.events] == [i["type"] for i in items]
+    assert [e["type"] for e in intake.events] == [i["type"] for i in items]
 
 
 def test_invalid_events_are_listed_by_index_and_field_and_the_rest_kept() -> None:

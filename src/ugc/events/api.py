@@ -58,7 +58,7 @@ async def save_view_progress(
     if payload.user_id is not None and payload.user_id != user.user_id:
         raise Problem(403, "user_id in the body is not the user of the access token.")
     event = ViewProgress(
-        type="view_progress", film_id=payload.film_id, position_sec=payload.viewed_frame
+        type="view_progress", film_id=payload.film_id, position_sec=float(payload.viewed_frame)
     )
     await accept_events(
         publisher,

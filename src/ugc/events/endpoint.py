@@ -79,9 +79,9 @@ _WANTED = frozenset({b"authorization", b"content-type", b"content-encoding", b"c
 
 def _count(intake: Intake) -> None:
     if len(intake.events) == 1:
-        EVENTS_ACCEPTED.labels(intake.events[0].type).inc()
+        EVENTS_ACCEPTED.labels(intake.events[0]["type"]).inc()
     else:
-        for kind, number in Counter(event.type for event in intake.events).items():
+        for kind, number in Counter(event["type"] for event in intake.events).items():
             EVENTS_ACCEPTED.labels(kind).inc(number)
     for reason, number in Counter(r.kind for r in intake.rejections).items():
         EVENTS_REJECTED.labels(reason).inc(number)

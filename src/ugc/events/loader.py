@@ -1,13 +1,16 @@
 """The loader: Kafka events topic -> ClickHouse, effectively once.
 
-- Batches close at `loader_max_rows`, `loader_max_bytes` or `loader_max_wait_s`.
+- A record holds one or more events as JSON lines (the API packs the events of
+  one request into one record, as Snowplow's collector does).
+- Batches close at `loader_max_rows` events, `loader_max_bytes` or `loader_max_wait_s`.
 - A batch is one insert of the message bytes as JSONEachRow, with a
   deduplication token naming its offset range in each partition, so an
   identical replay inserts nothing; the table also collapses on event_id.
 - Offsets are committed only after ClickHouse confirmed the batch's insert; the
   next batch is read while the previous one is being inserted.
-- Rows ClickHouse refuses are isolated by splitting the slice in halves, and sent
-  to the dead-letter topic with the reason, source partition and offset; the rest lands.
+- Rows ClickHouse refuses are isolated by splitting the slice in halves, down to
+  the line within a record, and sent to the dead-letter topic with the reason,
+  source partition, offset and line; the rest lands.
 - ClickHouse unavailable: the same slice is retried with capped exponential
   backoff, with nothing committed, until it lands or the loader is stopped.
 """
@@ -68,6 +71,7 @@ class Loader:
         self._sink = sink
         self._table = f"{settings.clickhouse_database}.events"
         self._stop = asyncio.Event()
+        self._events_per_record: float | None = None
         self.stats = LoaderStats()
         self._consumer = AIOKafkaConsumer(
             settings.kafka_topic,
@@ -126,25 +130,39 @@ class Loader:
     async def _collect(self) -> dict[TopicPartition, list[Record]]:
         settings = self._settings
         batch: dict[TopicPartition, list[Record]] = {}
-        rows = size = 0
+        rows = size = records = 0
         deadline = time.monotonic() + settings.loader_max_wait_s
         while rows < settings.loader_max_rows and size < settings.loader_max_bytes:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._stop.is_set():
                 break
-            fetched = await self._consumer.getmany(
-                timeout_ms=int(remaining * 1000), max_records=settings.loader_max_rows - rows
+            # Kafka counts records, a batch counts events: ask for as many records
+            # as the events still wanted make, at the events a record has held lately
+            # (one record first, when nothing has been read yet).
+            per_record = rows / records if records else self._events_per_record
+            wanted = (
+                1 if per_record is None else int((settings.loader_max_rows - rows) / per_record)
             )
-            for tp, records in fetched.items():
-                batch.setdefault(tp, []).extend(records)
-                rows += len(records)
-                size += sum(len(r.value or b"") for r in records)
+            wanted = max(1, wanted)
+            fetched = await self._consumer.getmany(
+                timeout_ms=int(remaining * 1000), max_records=wanted
+            )
+            for tp, part in fetched.items():
+                batch.setdefault(tp, []).extend(part)
+                values = [r.value or b"" for r in part]
+                rows += sum(v.count(b"\n") for v in values) + len(values)
+                size += sum(map(len, values))
+                records += len(values)
+        if records:
+            self._events_per_record = rows / records
         return batch
 
     async def _load(self, batch: dict[TopicPartition, list[Record]]) -> None:
         started = time.monotonic()
         # One insert for the whole batch: big blocks are what ClickHouse inserts fastest.
-        await self._insert_isolating([r for tp in sorted(batch) for r in batch[tp]])
+        records = [r for tp in sorted(batch) for r in batch[tp]]
+        rows = b"\n".join([r.value or b"" for r in records])
+        await self._insert_isolating(records, rows, _batch_token(batch))
         elapsed = time.monotonic() - started
         try:
             await self._consumer.commit(
@@ -154,8 +172,7 @@ class Loader:
             # A rebalance took the partitions while the batch went in. Their new
             # owner reads it again; the token and the table make that harmless.
             log.warning("batch inserted but not committed (group rebalanced): %s", exc)
-        rows = sum(len(r) for r in batch.values())
-        self._record(batch, rows, elapsed)
+        self._record(batch, rows.count(b"\n") + 1, elapsed)
 
     def _record(self, batch: dict[TopicPartition, list[Record]], rows: int, elapsed: float) -> None:
         stats = self.stats
@@ -178,21 +195,34 @@ class Loader:
             rows, elapsed * 1000, dict(sorted(stats.lag.items())),
         )  # fmt: skip
 
-    async def _insert_isolating(self, records: Sequence[Record]) -> None:
+    async def _insert_isolating(self, records: Sequence[Record], rows: bytes, token: str) -> None:
         try:
-            await self._insert(records)
+            await self._insert(rows, token)
         except SinkError as error:
             if len(records) == 1:
-                await self._dead_letter(records[0], str(error))
+                await self._isolate_lines(records[0], rows.split(b"\n"), 0, str(error))
                 return
-            middle = len(records) // 2
-            await self._insert_isolating(records[:middle])
-            await self._insert_isolating(records[middle:])
+            for half in (records[: len(records) // 2], records[len(records) // 2 :]):
+                values = b"\n".join([r.value or b"" for r in half])
+                await self._insert_isolating(half, values, _slice_token(half))
 
-    async def _insert(self, records: Sequence[Record]) -> None:
+    async def _isolate_lines(
+        self, record: Record, lines: list[bytes], first: int, reason: str
+    ) -> None:
+        """The bad lines of one record, found by halves; `first` is lines[0]'s index."""
+        if len(lines) == 1:
+            await self._dead_letter(record, first, lines[0], reason)
+            return
+        middle = len(lines) // 2
+        for start, part in ((first, lines[:middle]), (first + middle, lines[middle:])):
+            token = f"{_slice_token([record])}#{start}-{start + len(part) - 1}"
+            try:
+                await self._insert(b"\n".join(part), token)
+            except SinkError as error:
+                await self._isolate_lines(record, part, start, str(error))
+
+    async def _insert(self, rows: bytes, token: str) -> None:
         """Insert, retrying while ClickHouse is unavailable; SinkError only for bad rows."""
-        token = _dedup_token(records)
-        rows = b"\n".join(r.value or b"" for r in records)
         attempt = 0
         while True:
             try:
@@ -222,35 +252,48 @@ class Loader:
             return
         raise Stopped
 
-    async def _dead_letter(self, record: Record, reason: str) -> None:
+    async def _dead_letter(self, record: Record, line: int, value: bytes, reason: str) -> None:
         headers = [
             ("ugc-dead-letter-reason", reason.encode()[:4000]),
             ("ugc-source-topic", record.topic.encode()),
             ("ugc-source-partition", str(record.partition).encode()),
             ("ugc-source-offset", str(record.offset).encode()),
+            ("ugc-source-line", str(line).encode()),
         ]
         headers += [(k, v) for k, v in record.headers if k == "x-request-id"]
         await self._dead_letters.send_and_wait(
-            self._settings.dead_letter_topic, record.value, key=record.key, headers=headers
+            self._settings.dead_letter_topic, value, key=record.key, headers=headers
         )
         self.stats.dead_lettered += 1
         LOADER_DEAD_LETTERED.inc()
         request_id = next((v.decode() for k, v in record.headers if k == "x-request-id"), None)
         log.warning(
-            "dead-lettered %s:%d@%d (request %s): %s",
-            record.topic, record.partition, record.offset, request_id, reason,
+            "dead-lettered %s:%d@%d line %d (request %s): %s",
+            record.topic, record.partition, record.offset, line, request_id, reason,
             extra={"http.request.id": request_id} if request_id else None,
         )  # fmt: skip
 
 
-def _dedup_token(records: Sequence[Record]) -> str:
-    """The topic and, per partition, the offset range: `topic:p0=10-99,p1=5-60`."""
-    ranges: dict[int, tuple[int, int]] = {}
+def _batch_token(batch: dict[TopicPartition, list[Record]]) -> str:
+    """The topic and, per partition, the offset range: `topic:p0=10-99,p1=5-60`.
+
+    A partition's records come in offset order, so its first and last name the range.
+    """
+    topic = next(iter(batch)).topic
+    parts = ",".join(
+        f"p{tp.partition}={records[0].offset}-{records[-1].offset}"
+        for tp, records in sorted(batch.items())
+        if records
+    )
+    return f"{topic}:{parts}"
+
+
+def _slice_token(records: Sequence[Record]) -> str:
+    """The token of a part of a batch (records grouped by partition, in offset order)."""
+    by_partition: dict[TopicPartition, list[Record]] = {}
     for record in records:
-        low, high = ranges.get(record.partition, (record.offset, record.offset))
-        ranges[record.partition] = (min(low, record.offset), max(high, record.offset))
-    parts = ",".join(f"p{p}={low}-{high}" for p, (low, high) in sorted(ranges.items()))
-    return f"{records[0].topic}:{parts}"
+        by_partition.setdefault(TopicPartition(record.topic, record.partition), []).append(record)
+    return _batch_token(by_partition)
 
 
 def _request_ids(batch: dict[TopicPartition, list[Record]]) -> set[str]:
