@@ -184,12 +184,13 @@ class Arrival:
     @classmethod
     def at(cls, user_id: str, moment: datetime) -> Arrival:
         moment = moment.astimezone(UTC)
+        iso = _iso(moment)  # b'"YYYY-MM-DDTHH:MM:SS.ffffff+00:00"'
         head = b'{"schema_version":%d,"user_id":%b,"received_at":%b,' % (
             SCHEMA_VERSION,
             orjson.dumps(user_id),
-            _iso(moment),
+            iso,
         )
-        return cls(user_id, moment, head, moment.strftime("%Y-%m-%dT%H:%M:%S").encode())
+        return cls(user_id, moment, head, iso[1:20])
 
     def occurred(self, index: int) -> bytes:
         """`occurred_at` of the index-th event of the request when it has no timestamp.

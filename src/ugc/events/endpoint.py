@@ -7,6 +7,7 @@ routing and dependency machinery; what it does is all in the modules it calls
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -79,12 +80,18 @@ _WANTED = frozenset({b"authorization", b"content-type", b"content-encoding", b"c
 
 def _count(intake: Intake) -> None:
     if len(intake.events) == 1:
-        EVENTS_ACCEPTED.labels(intake.events[0]["type"]).inc()
+        _accepted(intake.events[0]["type"]).inc()
     else:
         for kind, number in Counter(event["type"] for event in intake.events).items():
-            EVENTS_ACCEPTED.labels(kind).inc(number)
-    for reason, number in Counter(r.kind for r in intake.rejections).items():
-        EVENTS_REJECTED.labels(reason).inc(number)
+            _accepted(kind).inc(number)
+    if intake.rejections:
+        for reason, number in Counter(r.kind for r in intake.rejections).items():
+            EVENTS_REJECTED.labels(reason).inc(number)
+
+
+@functools.cache  # `labels()` takes a lock on every call; event types are a fixed few
+def _accepted(kind: str) -> Any:
+    return EVENTS_ACCEPTED.labels(kind)
 
 
 async def _read_body(receive: Receive, content_length: str | None, limits: BodyLimits) -> bytes:
