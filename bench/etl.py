@@ -88,6 +88,7 @@ async def produce(bootstrap: str, topic: str, rows: list[tuple[bytes, bytes]]) -
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         enable_idempotence=False,
+        compression_type=Settings(_env_file=None).kafka_compression,  # type: ignore[call-arg]
         max_batch_size=1024 * 1024,
         linger_ms=5,
     )
