@@ -135,3 +135,15 @@ def test_a_requests_events_share_a_record_under_the_size_limit() -> None:
     assert packed == [b"\n".join(lines[i : i + 2]) for i in range(0, 10, 2)]
     assert b"\n".join(packed) == b"\n".join(lines)  # nothing lost, order kept
     assert pack_lines([b"y" * 500], limit=100) == [b"y" * 500]  # a long line goes alone
+
+
+def test_server_ids_are_unique_version_7_and_in_the_order_sent() -> None:
+    event = EVENT_ADAPTER.validate_python({"type": "pause", "film_id": FILM, "position_sec": 1})
+    first, second = Arrival.now("u"), Arrival.now("u")
+
+    ids = [uuid.UUID(orjson.loads(line)["event_id"]) for line in first.records([event] * 5000)]
+    other = [uuid.UUID(orjson.loads(line)["event_id"]) for line in second.records([event] * 3)]
+
+    assert len(set(ids + other)) == 5003
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids + other)
+    assert ids[:4096] == sorted(ids[:4096])
