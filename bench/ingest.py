@@ -4,7 +4,9 @@ Measures, in one run, with wrk as the load generator in its own process:
   (a) single-event requests/s, and the ratio to a bare ASGI app on the same server
       and client (goal >= 0.35);
   (b) events/s with batches of 100 (goal >= 200,000), and the ratio to raw
-      producer throughput into the same broker (goal >= 0.35);
+      producer throughput into the same broker (goal >= 0.35): prepared records
+      in full 1 MiB batches, an event a record, as fast as aiokafka sends them;
+      also, for reference, with the API's own record shape (100 events a record);
   (c) p50/p99 latency at 64 concurrent clients.
 The runs alternate between the API and its baselines so that both see the same
 machine; each ratio is the median of the per-round ratios.
@@ -39,7 +41,7 @@ from bench.harness import (
 from ugc.auth import issue_token, load_keys
 from ugc.devstack.processes import free_port
 from ugc.devstack.servers import LocalBroker
-from ugc.events.contract import SCHEMA_VERSION
+from ugc.events.contract import EVENT_ADAPTER, Arrival
 from ugc.events.publisher import ensure_topic
 from ugc.settings import Settings
 
@@ -55,8 +57,9 @@ def event(i: int = 0) -> dict[str, object]:
     return {"type": "view_progress", "film_id": FILM, "position_sec": 60 + i, "duration_sec": 5400}
 
 
-async def raw_producer_rate(bootstrap: str, total: int) -> float:
-    """The ceiling: prepared records in full batches, as fast as aiokafka sends them."""
+async def raw_producer_rate(bootstrap: str, total: int, per_record: int) -> float:
+    """The ceiling: prepared records, `per_record` events each, in full batches, as
+    fast as aiokafka sends them; events/s."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
@@ -65,24 +68,29 @@ async def raw_producer_rate(bootstrap: str, total: int) -> float:
         max_batch_size=1024 * 1024,
     )
     await producer.start()
-    value = orjson.dumps({**event(), "schema_version": SCHEMA_VERSION, "user_id": "u" * 36})
+    events = [EVENT_ADAPTER.validate_python(event(i)) for i in range(per_record)]
+    value = b"\n".join(Arrival.now("u" * 36).records(events))
     partitions = sorted(await producer.partitions_for(TOPIC))
     partitioner = DefaultPartitioner()
     try:
         started = time.perf_counter()
         futures = []
-        for sent in range(0, total, 100):
-            key = f"user-{sent % USERS}".encode()
-            batch = producer.create_batch()
-            for _ in range(100):
-                batch.append(key=key, value=value, timestamp=None, headers=[])
-            batch.close()
-            partition = partitioner(key, partitions, partitions)
-            futures.append(await producer.send_batch(batch, TOPIC, partition=partition))
+        for partition in partitions:
+            key = next(k for k in KEYS if partitioner(k, partitions, partitions) == partition)
+            left = total // len(partitions) // per_record
+            while left:
+                batch = producer.create_batch()
+                while left and batch.append(key=key, value=value, timestamp=None, headers=[]):
+                    left -= 1
+                batch.close()
+                futures.append(await producer.send_batch(batch, TOPIC, partition=partition))
         await asyncio.gather(*futures)
         return total / (time.perf_counter() - started)
     finally:
         await producer.stop()
+
+
+KEYS = [f"user-{n}".encode() for n in range(USERS)]
 
 
 def main() -> None:
@@ -146,7 +154,8 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
             bare = wrk(bare_url + "/api/v1/events", single)
             one = wrk(api_url + "/api/v1/events", single)
             hundred = wrk(api_url + "/api/v1/events", batch)
-            raw = asyncio.run(raw_producer_rate(broker.bootstrap, 300_000))
+            raw = asyncio.run(raw_producer_rate(broker.bootstrap, 300_000, 1))
+            raw_packed = asyncio.run(raw_producer_rate(broker.bootstrap, 1_200_000, 100))
             results["bare"].append(bare)
             results["single"].append(one)
             results["batch"].append(hundred)
@@ -154,7 +163,9 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
                 {
                     "single_vs_bare": one.requests_per_s / bare.requests_per_s,
                     "batch_vs_raw": hundred.requests_per_s * 100 / raw,
+                    "batch_vs_raw_packed": hundred.requests_per_s * 100 / raw_packed,
                     "raw": raw,
+                    "raw_packed": raw_packed,
                 }
             )
     report(
@@ -176,6 +187,8 @@ def report(
     raw = statistics.median(r["raw"] for r in rounds)
     single_ratio = statistics.median(r["single_vs_bare"] for r in rounds)
     batch_ratio = statistics.median(r["batch_vs_raw"] for r in rounds)
+    raw_packed = statistics.median(r["raw_packed"] for r in rounds)
+    packed_ratio = statistics.median(r["batch_vs_raw_packed"] for r in rounds)
     events_per_s = batch.requests_per_s * 100
     figures = {
         "connections": CONNECTIONS,
@@ -193,6 +206,8 @@ def report(
         "batch100_p99_ms": batch.p99_ms,
         "raw_producer_events_per_s": raw,
         "batch_vs_raw_producer": batch_ratio,
+        "raw_producer_packed_events_per_s": raw_packed,
+        "batch_vs_raw_producer_packed": packed_ratio,
         "non_2xx": single.non_2xx + batch.non_2xx,
     }
     table = Table(
@@ -206,8 +221,10 @@ def report(
     table.add_row("(a) single-event requests/s", f"{single.requests_per_s:,.0f}", "")
     table.add_row("    ratio to bare ASGI", f"{single_ratio:.2f}", ">= 0.35")
     table.add_row("(b) events/s, batches of 100", f"{events_per_s:,.0f}", ">= 200,000")
-    table.add_row("    raw producer events/s", f"{raw:,.0f}", "")
-    table.add_row("    ratio to raw producer", f"{batch_ratio:.2f}", ">= 0.35")
+    table.add_row("    raw producer, full batches, events/s", f"{raw:,.0f}", "")
+    table.add_row("    ratio to it", f"{batch_ratio:.2f}", ">= 0.35")
+    table.add_row("    raw producer, 100 events a record, events/s", f"{raw_packed:,.0f}", "")
+    table.add_row("    ratio to it (the API's own record shape)", f"{packed_ratio:.2f}", "")
     table.add_row("(c) single p50 / p99 ms", f"{single.p50_ms:.2f} / {single.p99_ms:.2f}", "")
     table.add_row("    batch p50 / p99 ms", f"{batch.p50_ms:.2f} / {batch.p99_ms:.2f}", "")
     table.add_row("non-2xx responses", str(figures["non_2xx"]), "0")
