@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from ugc.events.contract import RECORD_FIELDS
@@ -72,6 +72,7 @@ class Loader:
         self._table = f"{settings.clickhouse_database}.events"
         self._stop = asyncio.Event()
         self._events_per_record: float | None = None
+        self._committing: asyncio.Task[None] | None = None
         self.stats = LoaderStats()
         self._consumer = AIOKafkaConsumer(
             settings.kafka_topic,
@@ -107,15 +108,17 @@ class Loader:
         )
         loading: asyncio.Task[None] | None = None
         try:
-            # The next batch is read from Kafka while the previous one is inserted;
-            # each is committed after its own insert, in order.
+            # The next batch is read from Kafka and joined while the previous one is
+            # inserted; each is committed after its own insert, in order, while the
+            # next insert is already running.
             while not self._stop.is_set():
                 batch = await self._collect()
+                prepared = _Batch.of(batch) if batch else None
                 if loading is not None:
                     await loading
                     loading = None
-                if batch:
-                    loading = asyncio.create_task(self._load(batch))
+                if prepared is not None:
+                    loading = asyncio.create_task(self._load(prepared))
             if loading is not None:
                 await loading
         except Stopped:
@@ -123,6 +126,8 @@ class Loader:
         finally:
             if loading is not None and not loading.done():
                 loading.cancel()  # not committed: the next loader reads it again
+            if self._committing is not None:
+                await self._committing  # what landed is committed before leaving
             await self._consumer.stop()
             await self._dead_letters.stop()
             log.info("loader stopped")
@@ -157,22 +162,28 @@ class Loader:
             self._events_per_record = rows / records
         return batch
 
-    async def _load(self, batch: dict[TopicPartition, list[Record]]) -> None:
+    async def _load(self, batch: _Batch) -> None:
         started = time.monotonic()
         # One insert for the whole batch: big blocks are what ClickHouse inserts fastest.
-        records = [r for tp in sorted(batch) for r in batch[tp]]
-        rows = b"\n".join([r.value or b"" for r in records])
-        await self._insert_isolating(records, rows, _batch_token(batch))
+        await self._insert_isolating(batch.records, batch.rows, batch.token)
         elapsed = time.monotonic() - started
+        self._committing = asyncio.create_task(self._commit(self._committing, batch, elapsed))
+
+    async def _commit(
+        self, previous: asyncio.Task[None] | None, batch: _Batch, elapsed: float
+    ) -> None:
+        """Commit an inserted batch's offsets, after the batch before it."""
+        if previous is not None:
+            await previous
+        offsets = {tp: OffsetAndMetadata(rs[-1].offset + 1, "") for tp, rs in batch.parts.items()}
         try:
-            await self._consumer.commit(
-                {tp: OffsetAndMetadata(records[-1].offset + 1, "") for tp, records in batch.items()}
-            )
-        except (CommitFailedError, IllegalStateError) as exc:
-            # A rebalance took the partitions while the batch went in. Their new
-            # owner reads it again; the token and the table make that harmless.
-            log.warning("batch inserted but not committed (group rebalanced): %s", exc)
-        self._record(batch, rows.count(b"\n") + 1, elapsed)
+            await self._consumer.commit(offsets)
+        except KafkaError as exc:
+            # Mostly a rebalance that took the partitions while the batch went in.
+            # Whoever reads them next reads it again; the token and the table make
+            # that harmless.
+            log.warning("batch inserted but not committed: %r", exc)
+        self._record(batch.parts, batch.rows.count(b"\n") + 1, elapsed)
 
     def _record(self, batch: dict[TopicPartition, list[Record]], rows: int, elapsed: float) -> None:
         stats = self.stats
@@ -272,6 +283,22 @@ class Loader:
             record.topic, record.partition, record.offset, line, request_id, reason,
             extra={"http.request.id": request_id} if request_id else None,
         )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """A batch ready to insert: its records by partition, in order, and their rows."""
+
+    parts: dict[TopicPartition, list[Record]]
+    records: list[Record]
+    rows: bytes
+    token: str
+
+    @classmethod
+    def of(cls, parts: dict[TopicPartition, list[Record]]) -> _Batch:
+        records = [r for tp in sorted(parts) for r in parts[tp]]
+        rows = b"\n".join([r.value or b"" for r in records])
+        return cls(parts, records, rows, _batch_token(parts))
 
 
 def _batch_token(batch: dict[TopicPartition, list[Record]]) -> str:
