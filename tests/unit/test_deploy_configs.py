@@ -167,7 +167,9 @@ def test_the_clickhouse_cluster_in_compose_is_the_one_the_schema_is_made_for() -
     compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
     cluster = ET.parse(DEPLOY / "clickhouse" / "cluster.xml").getroot()
     environment = compose["x-ugc"]["environment"]
-    (defined,) = list(cluster.find("remote_servers") or [])
+    servers = cluster.find("remote_servers")
+    assert servers is not None
+    (defined,) = list(servers)
     replicas = [r.findtext("host") for r in defined.iter("replica")]
     keeper = cluster.findtext("zookeeper/node/host")
     macros = cluster.find("macros")
