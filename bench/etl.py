@@ -7,7 +7,8 @@ In one run:
       as single-event requests make them (one each);
   (2) end-to-end freshness, API 202 -> row visible in ClickHouse, p50/p95 at a
       sustained 10,000 events/s through the API and a loader process (goal p95 <= 2 s);
-  (3) each analytics query on 10 million events (goal <= 100 ms).
+  (3) each analytics query on 10 million events (goal <= 100 ms), right after
+      the bulk load (parts not merged yet, merges running) and once merged.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -224,8 +226,9 @@ async def visible_delays(sink: ChdbSink, acked: dict[str, float]) -> list[float]
     return sorted(seen[i] - t for i, t in acked.items())
 
 
-async def ten_million(sink: ChdbSink, settings: Settings) -> dict[str, float]:
-    """Time each analytics query over 10M generated events (medians of 15 runs, ms)."""
+async def ten_million(sink: ChdbSink, settings: Settings) -> dict[str, tuple[float, float]]:
+    """Each analytics query over 10M generated events, in ms (medians of 15 runs):
+    right after the load, and once the tables are merged."""
     await migrate(sink, settings)
     db = settings.clickhouse_database
     started = time.perf_counter()
@@ -249,7 +252,7 @@ async def ten_million(sink: ChdbSink, settings: Settings) -> dict[str, float]:
     film = uuid.UUID("00000000-0000-4000-8000-000000000042")
     today = datetime.now(UTC).date()
     month = today - timedelta(days=30)
-    cases = {
+    cases: dict[str, Callable[[], Awaitable[object]]] = {
         "film stats (30 days)": lambda: queries.film_stats(film, month, today),
         "top films (30 days)": lambda: queries.top_films(month, today, 10),
         "resume points of a user": lambda: queries.resume_points("user-4242", 20),
@@ -258,6 +261,19 @@ async def ten_million(sink: ChdbSink, settings: Settings) -> dict[str, float]:
         "distinct viewers per film": lambda: queries.distinct_viewers(film),
         "distinct films per user": lambda: queries.distinct_films("user-4242"),
     }
+    fresh = await _time_each(cases)
+    # What the background merges converge to, and where a table that grew over days
+    # mostly is: one state per key instead of one per insert block it came in.
+    started = time.perf_counter()
+    for table in ("events", "film_daily", "film_day_viewers"):
+        await sink.execute(f"OPTIMIZE TABLE {db}.{table} FINAL")
+    console.print(f"merged the tables in {time.perf_counter() - started:.0f} s")
+    merged = await _time_each(cases)
+    return {name: (fresh[name], merged[name]) for name in cases}
+
+
+async def _time_each(cases: dict[str, Callable[[], Awaitable[object]]]) -> dict[str, float]:
+    """The median of 15 runs of each query, after one to warm up, in ms."""
     timings = {}
     for name, run in cases.items():
         await run()
@@ -318,7 +334,7 @@ def report(
     rates: dict[int, float],
     plain_rate: float,
     delays: list[float],
-    timings: dict[str, float],
+    timings: dict[str, tuple[float, float]],
     args: argparse.Namespace,
 ) -> None:
     p50 = delays[len(delays) // 2]
@@ -336,14 +352,15 @@ def report(
     table.add_row(
         "(2) freshness p50 / p95 s at 10,000 events/s", f"{p50:.2f} / {p95:.2f}", "p95 <= 2"
     )
-    for name, ms in timings.items():
-        table.add_row(f"(3) {name}, ms (10M events)", f"{ms:.1f}", "<= 100")
+    table.add_row("(3) at 10M events, ms: just loaded / merged", "", "")
+    for name, (fresh, merged) in timings.items():
+        table.add_row(f"    {name}", f"{fresh:.1f} / {merged:.1f}", "<= 100")
     console.print(table)
     figures = {
         "loader_events_per_s": loader_rate, "plain_insert_rows_per_s": plain_rate,
         "loader_vs_plain": loader_rate / plain_rate,
         "loader_one_event_a_record_per_s": rates[1], "freshness_p50_s": p50, "freshness_p95_s": p95,
-        "freshness_events": len(delays), "query_ms_at_10m": timings,
+        "freshness_events": len(delays), "query_ms_at_10m_loaded_merged": timings,
         "events_for_loader": args.events,
     }  # fmt: skip
     console.print(f"saved {save('etl', figures)}")
