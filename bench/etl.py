@@ -35,11 +35,10 @@ from ugc.analytics.queries import AnalyticsQueries
 from ugc.auth import issue_token, load_keys
 from ugc.devstack.processes import ManagedProcess, free_port
 from ugc.devstack.servers import LocalBroker
-from ugc.events.contract import EVENT_ADAPTER, RECORD_FIELDS, Arrival
+from ugc.events.contract import EVENT_ADAPTER, RECORD_FIELDS, Arrival, pack_lines
 from ugc.events.loader import Loader
 from ugc.events.migrations import migrate
 from ugc.events.publisher import ensure_topic
-from ugc.events.service import pack_lines
 from ugc.events.sinks import ChdbSink
 from ugc.settings import Settings
 

@@ -15,8 +15,8 @@ from ugc.events.contract import (
     encode_record,
     json_schema,
     occurred_at,
+    pack_lines,
 )
-from ugc.events.service import pack_lines
 
 pytestmark = pytest.mark.unit
 

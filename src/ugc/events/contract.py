@@ -4,6 +4,12 @@ A client sends an `Event` (one of the typed dicts below, chosen by `type`). The
 server stamps it into a record: the flat JSON object that is one line of a Kafka
 message value and, field for field, a row of the ClickHouse events table.
 
+The events of one request share a Kafka message, one JSON object a line (as
+Snowplow's collector writes a request's payload): the user, the key and the
+headers are the same for all of them, and a message carries far less overhead
+through the producer, the broker and the loader than an event each would. A
+message stays under `MAX_RECORD_BYTES`; a bigger request takes several.
+
 Events are validated into plain dicts rather than model instances: the intake
 validates hundreds of thousands of them a second, and a dict is both cheaper to
 make and what orjson writes fastest.
@@ -248,6 +254,26 @@ def encode_record(event: Event, arrival: Arrival, index: int = 0) -> bytes:
         fields = orjson.dumps(event)
     made = arrival.event_id(index)
     return b"".join((arrival.head, when, b',"event_id":"', made, b'",', fields[1:]))
+
+
+MAX_RECORD_BYTES = 256 * 1024
+
+
+def pack_lines(lines: Sequence[bytes], limit: int = MAX_RECORD_BYTES) -> list[bytes]:
+    """JSON lines joined into as few record values as keep each under `limit` bytes."""
+    if sum(map(len, lines)) + len(lines) <= limit:
+        return [b"\n".join(lines)]
+    values: list[bytes] = []
+    chunk: list[bytes] = []
+    size = 0
+    for line in lines:
+        if chunk and size + len(line) + 1 > limit:
+            values.append(b"\n".join(chunk))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    values.append(b"\n".join(chunk))
+    return values
 
 
 _REQUEST_ADAPTER: TypeAdapter[Event | EventBatch] = TypeAdapter(Event | EventBatch)
