@@ -112,8 +112,8 @@ class Loader:
             # inserted; each is committed after its own insert, in order, while the
             # next insert is already running.
             while not self._stop.is_set():
-                batch = await self._collect()
-                prepared = _Batch.of(batch) if batch else None
+                batch, events = await self._collect()
+                prepared = _Batch.of(batch, events) if batch else None
                 if loading is not None:
                     await loading
                     loading = None
@@ -132,7 +132,8 @@ class Loader:
             await self._dead_letters.stop()
             log.info("loader stopped")
 
-    async def _collect(self) -> dict[TopicPartition, list[Record]]:
+    async def _collect(self) -> tuple[dict[TopicPartition, list[Record]], int]:
+        """Records by partition, up to the batch limits, and how many events they hold."""
         settings = self._settings
         batch: dict[TopicPartition, list[Record]] = {}
         rows = size = records = 0
@@ -160,7 +161,7 @@ class Loader:
                 records += len(values)
         if records:
             self._events_per_record = rows / records
-        return batch
+        return batch, rows
 
     async def _load(self, batch: _Batch) -> None:
         started = time.monotonic()
@@ -183,7 +184,7 @@ class Loader:
             # Whoever reads them next reads it again; the token and the table make
             # that harmless.
             log.warning("batch inserted but not committed: %r", exc)
-        self._record(batch.parts, batch.rows.count(b"\n") + 1, elapsed)
+        self._record(batch.parts, batch.events, elapsed)
 
     def _record(self, batch: dict[TopicPartition, list[Record]], rows: int, elapsed: float) -> None:
         stats = self.stats
@@ -290,15 +291,16 @@ class _Batch:
     """A batch ready to insert: its records by partition, in order, and their rows."""
 
     parts: dict[TopicPartition, list[Record]]
+    events: int
     records: list[Record]
     rows: bytes
     token: str
 
     @classmethod
-    def of(cls, parts: dict[TopicPartition, list[Record]]) -> _Batch:
+    def of(cls, parts: dict[TopicPartition, list[Record]], events: int) -> _Batch:
         records = [r for tp in sorted(parts) for r in parts[tp]]
         rows = b"\n".join([r.value or b"" for r in records])
-        return cls(parts, records, rows, _batch_token(parts))
+        return cls(parts, events, records, rows, _batch_token(parts))
 
 
 def _batch_token(batch: dict[TopicPartition, list[Record]]) -> str:
