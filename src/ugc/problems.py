@@ -68,7 +68,7 @@ def field_errors(
     return [
         {
             "field": ".".join(str(part) for part in error["loc"][skip:]) or whole,
-            "reason": str(error["msg"]),
+            "reason": str(error["msg"]).removeprefix("Value error, "),
         }
         for error in errors
     ]

@@ -194,6 +194,20 @@ async def test_the_prototype_endpoint_still_works_with_the_user_from_the_token(
             "decompression bomb",
         ),
         (b"{" + b" " * (1024 * 1024) + b"}", {"Content-Type": "application/json"}, 413, "limit"),
+        (
+            orjson.dumps(
+                {
+                    "type": "play",
+                    "film_id": FILM,
+                    "position_sec": 1,
+                    "timestamp": "0001-01-01T00:00:00+03:00",
+                    "sent_at": "9999-12-31T23:59:59Z",
+                }
+            ),
+            {"Content-Type": "application/json"},
+            422,
+            "No event",
+        ),
     ],
     ids=[
         "bad-json",
@@ -204,6 +218,7 @@ async def test_the_prototype_endpoint_still_works_with_the_user_from_the_token(
         "form",
         "gzip-bomb",
         "too-big",
+        "impossible-times",
     ],
 )
 async def test_bad_bodies_get_a_clear_4xx(

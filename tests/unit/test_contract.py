@@ -147,3 +147,17 @@ def test_server_ids_are_unique_version_7_and_in_the_order_sent() -> None:
     assert len(set(ids + other)) == 5003
     assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids + other)
     assert ids[:4096] == sorted(ids[:4096])
+
+
+@pytest.mark.parametrize(
+    "moment", ["1999-12-31T23:59:59Z", "2100-01-01T00:00:00Z", "0001-01-01T00:00:00+03:00"]
+)
+def test_times_no_player_clock_can_claim_are_refused(moment: str) -> None:
+    with pytest.raises(ValueError, match="between 2000-01-01 and 2100-01-01"):
+        EVENT_ADAPTER.validate_python(
+            {"type": "play", "film_id": FILM, "position_sec": 0, "timestamp": moment}
+        )
+    with pytest.raises(ValueError, match="between 2000-01-01 and 2100-01-01"):
+        EVENT_ADAPTER.validate_python(
+            {"type": "play", "film_id": FILM, "position_sec": 0, "sent_at": moment}
+        )

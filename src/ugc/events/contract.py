@@ -38,7 +38,25 @@ from typing_extensions import TypedDict
 
 SCHEMA_VERSION = 1
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda moment: moment.astimezone(UTC))]
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _plausible_utc(moment: datetime) -> datetime:
+    """In UTC, and within the years a player's clock can claim (ClickHouse stores
+    1900-2299; the clock-skew arithmetic needs room on both sides)."""
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        moment = EARLIEST - timedelta(days=1)  # a year-1 or year-9999 time with an offset
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(
+            f"must be between {EARLIEST.date().isoformat()} and {LATEST.date().isoformat()} UTC"
+        )
+    return moment
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_plausible_utc)]
 Seconds = Annotated[float, Field(ge=0, le=7 * 24 * 3600, allow_inf_nan=False)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 Url = Annotated[str, Field(min_length=1, max_length=2048)]
