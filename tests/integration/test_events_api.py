@@ -162,11 +162,18 @@ async def test_the_prototype_endpoint_still_works_with_the_user_from_the_token(
     bad_id = await client.post(
         "/api/v1/view_progress/save", json={"film_id": "123", "viewed_frame": 42}, headers=auth
     )
+    huge = await client.post(
+        "/api/v1/view_progress/save",
+        content=b'{"film_id": "%s", "viewed_frame": 1%s}' % (FILM.encode(), b"0" * 400),
+        headers={**auth, "Content-Type": "application/json"},
+    )
 
     assert ok.status_code == 200
     assert spoofed.status_code == 403
     assert bad_id.status_code == 422
     assert bad_id.json()["errors"][0]["field"] == "film_id"
+    assert huge.status_code == 422
+    assert huge.json()["errors"][0]["field"] == "viewed_frame"
     ((_, value),) = await read_events(
         kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 1
     )

@@ -86,3 +86,9 @@ def test_invalid_events_are_listed_by_index_and_field_and_the_rest_kept() -> Non
         (5, "(event)"),
     ]
     assert "token" in intake.rejections[2].reason
+
+
+def test_counts_past_what_the_warehouse_column_holds_are_refused() -> None:
+    intake = validate_events([{"type": "search", "query": "alien", "results": 2**32}])
+
+    assert [(r.field, r.kind) for r in intake.rejections] == [("results", "less_than_equal")]

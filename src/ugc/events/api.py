@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from ugc.events.contract import ViewProgress, json_schema
+from ugc.events.contract import MAX_SECONDS, ViewProgress, json_schema
 from ugc.events.publisher import EventPublisher
 from ugc.events.service import accept_events
 from ugc.observability.request_id import current_request_id
@@ -42,7 +42,7 @@ class LegacyViewProgress(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     film_id: UUID
-    viewed_frame: int = Field(ge=0, description="Position in the film, in seconds.")
+    viewed_frame: int = Field(ge=0, le=MAX_SECONDS, description="Position in the film, in seconds.")
     user_id: str | None = Field(default=None, description="Refused when it is not the token's.")
 
 

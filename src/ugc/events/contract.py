@@ -57,7 +57,8 @@ def _plausible_utc(moment: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_plausible_utc)]
-Seconds = Annotated[float, Field(ge=0, le=7 * 24 * 3600, allow_inf_nan=False)]
+MAX_SECONDS = 7 * 24 * 3600
+Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 Url = Annotated[str, Field(min_length=1, max_length=2048)]
 Quality = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -146,7 +147,7 @@ class PageView(_EventBase):
 class Search(_EventBase):
     type: Literal["search"]
     query: Annotated[str, Field(min_length=1, max_length=500)]
-    results: NotRequired[Annotated[int, Field(ge=0)] | None]
+    results: NotRequired[Annotated[int, Field(ge=0, le=2**32 - 1)] | None]
 
 
 Event: TypeAlias = Annotated[
