@@ -237,7 +237,7 @@ async def ten_million(sink: ChdbSink, settings: Settings) -> dict[str, tuple[flo
                                  received_at, occurred_at, position_sec, duration_sec)
         SELECT generateUUIDv4(number),
                ['view_progress', 'play', 'pause', 'stop', 'end'][1 + number % 5],
-               concat('user-', toString(number % 100000)),
+               concat('user-', toString(intHash32(number) % 100000)),
                toUUID(concat('00000000-0000-4000-8000-',
                              leftPad(toString(number % 5000), 12, '0'))),
                1, now64(6) - toIntervalSecond(number % 2592000),
