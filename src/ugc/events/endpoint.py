@@ -26,7 +26,7 @@ from ugc.events.body import (
 )
 from ugc.events.intake import Intake, split_body, validate_events
 from ugc.events.publisher import EventPublisher
-from ugc.events.service import accept_events
+from ugc.events.service import deliver, stamp
 from ugc.observability.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED
 from ugc.observability.request_id import current_request_id
 from ugc.problems import Problem
@@ -52,41 +52,50 @@ class IntakeEndpoint(DirectEndpoint):
         parsed = parse_json(decode_content(raw, headers.get(b"content-encoding"), self.limits))
         items, _ = split_body(parsed, max_events=self.max_events)
         intake = validate_events(items)
+        tally = _Tally.of(intake)
         errors = [r.as_dict() for r in intake.rejections]
         if not intake.events:
-            _count(intake)
+            tally.count()
             raise Problem(422, "No event in the request is valid; see `errors`.", errors=errors)
+        outgoing = stamp(intake.events, user_id=principal.user_id, request_id=current_request_id())
+        # Only the records wait for the broker: the body and the events go now.
+        del raw, parsed, items, intake
         assert self.publisher is not None, "the lifespan sets the publisher"
-        await accept_events(
-            self.publisher,
-            intake.events,
-            user_id=principal.user_id,
-            request_id=current_request_id(),
-            retry_after_s=self.retry_after_s,
-        )
-        _count(intake)
+        await deliver(self.publisher, outgoing, retry_after_s=self.retry_after_s)
+        tally.count()
         if beacon:
             return 204, b""
-        result = {
-            "accepted": len(intake.events),
-            "rejected": intake.rejected_count,
-            "errors": errors,
-        }
+        result = {"accepted": tally.accepted, "rejected": tally.rejected, "errors": errors}
         return 202, orjson.dumps(result)
 
 
-_WANTED = frozenset({b"authorization", b"content-type", b"content-encoding", b"content-length"})
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """What a request adds to the event counters, once its fate is known."""
 
+    accepted: int
+    rejected: int
+    by_type: tuple[tuple[str, int], ...]
+    by_reason: tuple[tuple[str, int], ...]
 
-def _count(intake: Intake) -> None:
-    if len(intake.events) == 1:
-        _accepted(intake.events[0]["type"]).inc()
-    else:
-        for kind, number in Counter(event["type"] for event in intake.events).items():
+    @classmethod
+    def of(cls, intake: Intake) -> _Tally:
+        events = intake.events
+        if len(events) == 1:
+            by_type: tuple[tuple[str, int], ...] = ((events[0]["type"], 1),)
+        else:
+            by_type = tuple(Counter(event["type"] for event in events).items())
+        by_reason = tuple(Counter(r.kind for r in intake.rejections).items())
+        return cls(len(events), intake.rejected_count, by_type, by_reason)
+
+    def count(self) -> None:
+        for kind, number in self.by_type:
             _accepted(kind).inc(number)
-    if intake.rejections:
-        for reason, number in Counter(r.kind for r in intake.rejections).items():
+        for reason, number in self.by_reason:
             EVENTS_REJECTED.labels(reason).inc(number)
+
+
+_WANTED = frozenset({b"authorization", b"content-type", b"content-encoding", b"content-length"})
 
 
 @functools.cache  # `labels()` takes a lock on every call; event types are a fixed few

@@ -1,8 +1,14 @@
-"""Accepting validated events: stamp them, pack them into records, wait for the broker."""
+"""Accepting validated events: stamp them into records, then wait for the broker.
+
+The two steps are apart so that a request can let go of its parsed body and
+events before it waits: at a few dozen requests in flight, holding hundreds of
+small objects each across the broker's round trip made every allocation slower.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ugc.events.contract import SCHEMA_VERSION, Arrival, Event, pack_lines
 from ugc.events.publisher import EventPublisher, PublishUnavailable
@@ -14,6 +20,37 @@ _FIXED_HEADERS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A request's events as Kafka records: one key (the user), shared headers."""
+
+    key: bytes
+    values: list[bytes]
+    headers: tuple[tuple[str, bytes], ...]
+
+
+def stamp(events: Sequence[Event], *, user_id: str, request_id: str | None) -> Outgoing:
+    """The records of a request's events, stamped with what the server knows."""
+    arrival = Arrival.now(user_id)
+    headers: tuple[tuple[str, bytes], ...] = _FIXED_HEADERS
+    if request_id:
+        headers = (*_FIXED_HEADERS, ("x-request-id", request_id.encode()))
+    return Outgoing(user_id.encode(), pack_lines(arrival.records(events)), headers)
+
+
+async def deliver(publisher: EventPublisher, outgoing: Outgoing, *, retry_after_s: int) -> None:
+    """Return once the broker has every record; 503 (nothing accepted) otherwise."""
+    try:
+        await publisher.publish(outgoing.key, outgoing.values, outgoing.headers)
+    except PublishUnavailable:
+        raise Problem(
+            503,
+            "The event broker did not confirm the events in time; nothing was accepted. "
+            "Retry later with the same event_id values.",
+            headers={"Retry-After": str(retry_after_s)},
+        ) from None
+
+
 async def accept_events(
     publisher: EventPublisher,
     events: Sequence[Event],
@@ -22,18 +59,6 @@ async def accept_events(
     request_id: str | None,
     retry_after_s: int,
 ) -> None:
-    """Return once the broker has every event; 503 (nothing accepted) otherwise."""
-    arrival = Arrival.now(user_id)
-    headers: tuple[tuple[str, bytes], ...] = _FIXED_HEADERS
-    if request_id:
-        headers = (*_FIXED_HEADERS, ("x-request-id", request_id.encode()))
-    values = pack_lines(arrival.records(events))
-    try:
-        await publisher.publish(user_id.encode(), values, headers)
-    except PublishUnavailable:
-        raise Problem(
-            503,
-            "The event broker did not confirm the events in time; nothing was accepted. "
-            "Retry later with the same event_id values.",
-            headers={"Retry-After": str(retry_after_s)},
-        ) from None
+    """Stamp and deliver: return once the broker has every event, or 503."""
+    outgoing = stamp(events, user_id=user_id, request_id=request_id)
+    await deliver(publisher, outgoing, retry_after_s=retry_after_s)
