@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
-from ugc.events.intake import split_body, validate_events
+from ugc.events.intake import split_body, validate_body, validate_events
 from ugc.problems import Problem
 
 pytestmark = pytest.mark.unit
@@ -92,3 +93,42 @@ def test_counts_past_what_the_warehouse_column_holds_are_refused() -> None:
     intake = validate_events([{"type": "search", "query": "alien", "results": 2**32}])
 
     assert [(r.field, r.kind) for r in intake.rejections] == [("results", "less_than_equal")]
+
+
+RAW_BODIES = [
+    orjson.dumps(seek()),
+    b'  {"type": "seek", "film_id": "%s", "from_sec": 1, "to_sec": 2}\n' % FILM.encode(),
+    orjson.dumps({"events": [seek(), seek(to_sec=5)]}),
+    b' { "events" : [%b] } ' % orjson.dumps(seek()),
+    orjson.dumps({"events": [seek(), seek(to_sec=-1), {"type": "nope"}]}),
+    orjson.dumps({"events": [seek(user_id="x")]}),
+    orjson.dumps({**seek(), "events": [seek()]}),
+    orjson.dumps({"events": [seek()], "type": "seek"}),
+]
+
+
+@pytest.mark.parametrize("raw", RAW_BODIES)
+def test_a_raw_body_gets_the_answer_of_the_event_by_event_path(raw: bytes) -> None:
+    items, _ = split_body(orjson.loads(raw), max_events=10)
+    expected = validate_events(items)
+
+    intake = validate_body(raw, max_events=10)
+
+    assert intake.events == expected.events
+    assert intake.rejections == expected.rejections
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (orjson.dumps({"events": [seek()] * 11}), 413),
+        (orjson.dumps({"events": []}), 422),
+        (b"", 400),
+        (b'{"events": [', 400),
+        (b"[1, 2]", 422),
+    ],
+)
+def test_a_raw_body_refused_whole_says_why(raw: bytes, status: int) -> None:
+    with pytest.raises(Problem) as caught:
+        validate_body(raw, max_events=10)
+    assert caught.value.status == status

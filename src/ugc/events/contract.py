@@ -241,9 +241,34 @@ class Arrival:
             return self._id_prefix + _HEX3[index]
         return str(uuid_utils.uuid7()).encode()
 
-    def records(self, events: Sequence[Event]) -> list[bytes]:
-        """The JSON record of each event, in order."""
-        return [encode_record(event, self, index) for index, event in enumerate(events)]
+    def records(self, events: Sequence[Event], first: int = 0) -> list[bytes]:
+        """The record of each event, in order: its fields plus what the server knows.
+
+        `first` is the index of `events[0]` in its request. Each record is joined
+        from JSON fragments: orjson writes the validated event, and the server's
+        fields go in front of it, which costs far less than a dict per event. The
+        loop is the intake's innermost one, so the common cases are written out.
+        """
+        head, second, prefix, dumps = self.head, self._second, self._id_prefix, orjson.dumps
+        micros = self.received_at.microsecond
+        out = []
+        for index, event in enumerate(events, first):
+            if event.get("timestamp") is not None:
+                when = _iso(occurred_at(event, self.received_at))
+            elif micros + index < 1_000_000:
+                when = b'"%b.%06d+00:00"' % (second, micros + index)
+            else:
+                when = self.occurred(index)
+            if event.get("event_id") is not None:
+                out.append(b"".join((head, when, b",", dumps(event)[1:])))
+                continue
+            if "event_id" in event:  # sent as null: the server's id replaces it
+                fields = dumps({k: v for k, v in event.items() if k != "event_id"})
+            else:
+                fields = dumps(event)
+            made = prefix + _HEX3[index] if index < _COUNTER_LIMIT else self.event_id(index)
+            out.append(b"".join((head, when, b',"event_id":"', made, b'",', fields[1:])))
+        return out
 
 
 _COUNTER_LIMIT = 4096
@@ -251,28 +276,21 @@ _HEX3 = tuple(b"%03x" % n for n in range(_COUNTER_LIMIT))
 
 
 def _iso(moment: datetime) -> bytes:
-    """A JSON string of the time in UTC, always with microseconds."""
-    return b'"%b"' % moment.astimezone(UTC).isoformat(timespec="microseconds").encode()
+    """A JSON string of the time in UTC, always with microseconds.
+
+    orjson writes it ten times faster than isoformat does, but leaves out a
+    fraction of zero.
+    """
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    if moment.microsecond:
+        return orjson.dumps(moment)  # b'"YYYY-MM-DDTHH:MM:SS.ffffff+00:00"'
+    return b'%b.000000+00:00"' % orjson.dumps(moment)[:-7]
 
 
 def encode_record(event: Event, arrival: Arrival, index: int = 0) -> bytes:
-    """The record of an accepted event: its fields plus what the server knows.
-
-    Built by joining JSON fragments: orjson writes the validated event, and the
-    server's fields are put in front of it, which costs far less than a dict per event.
-    """
-    if event.get("timestamp") is None:
-        when = arrival.occurred(index)
-    else:
-        when = _iso(occurred_at(event, arrival.received_at))
-    if event.get("event_id") is not None:
-        return b"".join((arrival.head, when, b",", orjson.dumps(event)[1:]))
-    if "event_id" in event:  # sent as null: the server's id replaces it
-        fields = orjson.dumps({k: v for k, v in event.items() if k != "event_id"})
-    else:
-        fields = orjson.dumps(event)
-    made = arrival.event_id(index)
-    return b"".join((arrival.head, when, b',"event_id":"', made, b'",', fields[1:]))
+    """The record of the index-th event of a request."""
+    return arrival.records((event,), index)[0]
 
 
 MAX_RECORD_BYTES = 256 * 1024

@@ -21,10 +21,9 @@ from ugc.events.body import (
     check_content_type,
     check_declared_length,
     decode_content,
-    parse_json,
     too_large,
 )
-from ugc.events.intake import Intake, split_body, validate_events
+from ugc.events.intake import Intake, validate_body
 from ugc.events.publisher import EventPublisher
 from ugc.events.service import deliver, stamp
 from ugc.observability.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED
@@ -49,9 +48,8 @@ class IntakeEndpoint(DirectEndpoint):
         scope["ugc.user_id"] = principal.user_id  # for the access log
         beacon = check_content_type(headers.get(b"content-type"))
         raw = await _read_body(receive, headers.get(b"content-length"), self.limits)
-        parsed = parse_json(decode_content(raw, headers.get(b"content-encoding"), self.limits))
-        items, _ = split_body(parsed, max_events=self.max_events)
-        intake = validate_events(items)
+        data = decode_content(raw, headers.get(b"content-encoding"), self.limits)
+        intake = validate_body(data, max_events=self.max_events)
         tally = _Tally.of(intake)
         errors = [r.as_dict() for r in intake.rejections]
         if not intake.events:
@@ -59,7 +57,7 @@ class IntakeEndpoint(DirectEndpoint):
             raise Problem(422, "No event in the request is valid; see `errors`.", errors=errors)
         outgoing = stamp(intake.events, user_id=principal.user_id, request_id=current_request_id())
         # Only the records wait for the broker: the body and the events go now.
-        del raw, parsed, items, intake
+        del raw, data, intake
         assert self.publisher is not None, "the lifespan sets the publisher"
         await deliver(self.publisher, outgoing, retry_after_s=self.retry_after_s)
         tally.count()

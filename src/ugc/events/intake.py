@@ -1,17 +1,22 @@
-"""Validating a parsed request body event by event.
+"""Validating a request body event by event.
 
 One bad event never sinks the batch: each is validated alone, and the answer
-lists the rejected ones by index with the field and the reason.
+lists the rejected ones by index with the field and the reason. A body whose
+events are all valid, the common case by far, takes one pass of pydantic's own
+JSON parser instead: no intermediate dicts, and nothing to walk twice.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict
 
+from ugc.events.body import parse_json
 from ugc.events.contract import EVENT_ADAPTER, EVENT_TYPES, Event
 from ugc.problems import Problem, field_errors
 
@@ -37,6 +42,33 @@ class Intake:
         return len({r.index for r in self.rejections})
 
 
+@with_config(ConfigDict(extra="forbid"))
+class _Batch(TypedDict):
+    events: Annotated[list[Event], Field(min_length=1)]
+
+
+_BATCH: TypeAdapter[_Batch] = TypeAdapter(_Batch)
+# What a batch body starts with; anything else is taken for one event. A wrong
+# guess costs a second pass, never a wrong answer.
+_BATCH_START = re.compile(rb'\s*\{\s*"events"\s*:')
+
+
+def validate_body(data: bytes, *, max_events: int) -> Intake:
+    """The events of a raw JSON body (one event or a batch), and every rejection."""
+    try:
+        if _BATCH_START.match(data):
+            events = _BATCH.validate_json(data)["events"]
+        else:
+            events = [EVENT_ADAPTER.validate_json(data)]
+    except ValidationError:
+        # Something is wrong: the slow path says exactly what, event by event.
+        items, _ = split_body(parse_json(data), max_events=max_events)
+        return validate_events(items)
+    if len(events) > max_events:
+        raise _too_many(len(events), max_events)
+    return Intake(events=events)
+
+
 def split_body(body: Any, *, max_events: int) -> tuple[Sequence[Any], bool]:
     """The raw events of a body, and whether it was a batch."""
     if isinstance(body, dict) and "events" in body and "type" not in body:
@@ -46,13 +78,15 @@ def split_body(body: Any, *, max_events: int) -> tuple[Sequence[Any], bool]:
         if not items:
             raise Problem(422, "`events` is empty; send at least one event.")
         if len(items) > max_events:
-            raise Problem(
-                413, f"A batch holds at most {max_events} events; this one has {len(items)}."
-            )
+            raise _too_many(len(items), max_events)
         return items, True
     if isinstance(body, dict):
         return [body], False
     raise Problem(422, 'The body must be an event object or {"events": [...]}.')
+
+
+def _too_many(count: int, max_events: int) -> Problem:
+    return Problem(413, f"A batch holds at most {max_events} events; this one has {count}.")
 
 
 def validate_events(items: Sequence[Any]) -> Intake:
