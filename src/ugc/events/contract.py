@@ -249,14 +249,16 @@ class Arrival:
         fields go in front of it, which costs far less than a dict per event. The
         loop is the intake's innermost one, so the common cases are written out.
         """
-        head, second, prefix, dumps = self.head, self._second, self._id_prefix, orjson.dumps
+        head, prefix, dumps = self.head, self._id_prefix, orjson.dumps
+        second = b'"%b.' % self._second
         micros = self.received_at.microsecond
         out = []
         for index, event in enumerate(events, first):
             if event.get("timestamp") is not None:
                 when = _iso(occurred_at(event, self.received_at))
-            elif micros + index < 1_000_000:
-                when = b'"%b.%06d+00:00"' % (second, micros + index)
+            elif micros + index < 1_000_000:  # received_at plus `index` microseconds
+                thousands, units = divmod(micros + index, 1000)
+                when = b"".join((second, _DEC3[thousands], _DEC3[units], b'+00:00"'))
             else:
                 when = self.occurred(index)
             if event.get("event_id") is not None:
@@ -273,6 +275,7 @@ class Arrival:
 
 _COUNTER_LIMIT = 4096
 _HEX3 = tuple(b"%03x" % n for n in range(_COUNTER_LIMIT))
+_DEC3 = tuple(b"%03d" % n for n in range(1000))
 
 
 def _iso(moment: datetime) -> bytes:
