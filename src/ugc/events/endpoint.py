@@ -8,6 +8,7 @@ routing and dependency machinery; what it does is all in the modules it calls
 from __future__ import annotations
 
 import functools
+import operator
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -82,7 +83,7 @@ class _Tally:
         if len(events) == 1:
             by_type: tuple[tuple[str, int], ...] = ((events[0]["type"], 1),)
         else:
-            by_type = tuple(Counter(event["type"] for event in events).items())
+            by_type = tuple(Counter(map(_TYPE, events)).items())
         by_reason = tuple(Counter(r.kind for r in intake.rejections).items())
         return cls(len(events), intake.rejected_count, by_type, by_reason)
 
@@ -93,6 +94,7 @@ class _Tally:
             EVENTS_REJECTED.labels(reason).inc(number)
 
 
+_TYPE = operator.itemgetter("type")
 _WANTED = frozenset({b"authorization", b"content-type", b"content-encoding", b"content-length"})
 
 
