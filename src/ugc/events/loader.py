@@ -106,26 +106,27 @@ class Loader:
         log.info(
             "loader consuming %s as %s", self._settings.kafka_topic, self._settings.loader_group
         )
-        loading: asyncio.Task[None] | None = None
+        loading: list[asyncio.Task[None]] = []
         try:
             # The next batch is read from Kafka and joined while the previous one is
-            # inserted; each is committed after its own insert, in order, while the
-            # next insert is already running.
+            # inserted, and handed over before that insert ends, so that ClickHouse
+            # never waits for it; each is committed after its own insert, in order.
             while not self._stop.is_set():
                 batch, events = await self._collect()
-                prepared = _Batch.of(batch, events) if batch else None
-                if loading is not None:
-                    await loading
-                    loading = None
-                if prepared is not None:
-                    loading = asyncio.create_task(self._load(prepared))
-            if loading is not None:
-                await loading
+                if batch:
+                    before = loading[-1] if loading else None
+                    prepared = _Batch.of(batch, events)
+                    loading.append(asyncio.create_task(self._load(prepared, before)))
+                if len(loading) > 1 or (loading and not batch):
+                    await loading.pop(0)
+            while loading:
+                await loading.pop(0)
         except Stopped:
             log.info("loader stopped with a batch not in; it will be read again")
         finally:
-            if loading is not None and not loading.done():
-                loading.cancel()  # not committed: the next loader reads it again
+            for task in loading:
+                task.cancel()  # not committed: the next loader reads it again
+            await asyncio.gather(*loading, return_exceptions=True)
             if self._committing is not None:
                 await self._committing  # what landed is committed before leaving
             await self._consumer.stop()
@@ -163,11 +164,16 @@ class Loader:
             self._events_per_record = rows / records
         return batch, rows
 
-    async def _load(self, batch: _Batch) -> None:
+    async def _load(self, batch: _Batch, before: asyncio.Task[None] | None) -> None:
+        """Insert the batch, then queue its commit after the batch `before` it."""
         started = time.monotonic()
         # One insert for the whole batch: big blocks are what ClickHouse inserts fastest.
         await self._insert_isolating(batch.records, batch.rows, batch.token)
         elapsed = time.monotonic() - started
+        if before is not None:
+            # A server may finish two inserts in either order; offsets are committed
+            # in batch order all the same, or a crash could skip a batch not in yet.
+            await before
         self._committing = asyncio.create_task(self._commit(self._committing, batch, elapsed))
 
     async def _commit(
