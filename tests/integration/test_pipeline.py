@@ -3,6 +3,7 @@ of the analytics API; bad rows to the dead-letter topic; ClickHouse failures wai
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -10,13 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tests.integration.conftest import http_client, read_topic, wait_for_rows
 from ugc.analytics.app import create_analytics_service
 from ugc.events.app import create_events_service
 from ugc.events.contract import EVENT_ADAPTER, Arrival
 from ugc.events.loader import Loader
+from ugc.events.migrations import migrate
+from ugc.events.publisher import ensure_topic
 from ugc.events.sinks import ChdbSink, SinkError
 from ugc.settings import Settings
 
@@ -198,3 +201,81 @@ async def test_clickhouse_failing_for_a_while_delays_rows_but_loses_none(
         f"SELECT arraySort(groupArray(position_sec)) AS p FROM {table} FINAL"
     )
     assert rows[0]["p"] == [float(p) for p in range(10)]
+
+
+class FirstInsertLast:
+    """The real sink, finishing the first insert only after a later one went in, as
+    a server running two inserts at once may."""
+
+    def __init__(self, sink: ChdbSink) -> None:
+        self._sink = sink
+        self.inserts = 0
+        self.later_in = asyncio.Event()
+        self.release_first = asyncio.Event()
+
+    async def insert_json_rows(
+        self, table: str, columns: Sequence[str], rows: bytes, *, dedup_token: str
+    ) -> None:
+        self.inserts += 1
+        first = self.inserts == 1
+        if first:
+            await self.release_first.wait()
+        await self._sink.insert_json_rows(table, columns, rows, dedup_token=dedup_token)
+        if not first:
+            self.later_in.set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sink, name)
+
+
+async def test_offsets_are_committed_in_batch_order_whatever_order_inserts_end_in(
+    pipeline_settings: Settings, warehouse: ChdbSink
+) -> None:
+    settings = pipeline_settings.model_copy(update={"kafka_partitions": 1, "loader_max_rows": 5})
+    await ensure_topic(settings)
+    lines = Arrival.now("frank").records(
+        [EVENT_ADAPTER.validate_python(playback("view_progress", p)) for p in range(10)]
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        for line in lines:  # a record each: two batches of five
+            await producer.send_and_wait(settings.kafka_topic, line, key=b"frank")
+    finally:
+        await producer.stop()
+    sink = FirstInsertLast(warehouse)
+    await migrate(warehouse, settings)
+    loader = Loader(settings, sink)  # type: ignore[arg-type]
+    running_loader = asyncio.create_task(loader.run())
+    try:
+        await asyncio.wait_for(sink.later_in.wait(), timeout=30)
+        # The second batch is in, the first is not: committing the second's offsets
+        # now would make a crash skip the first.
+        await asyncio.sleep(1)
+        assert await committed(settings) is None
+
+        sink.release_first.set()
+        assert await wait_for_rows(warehouse, settings.clickhouse_database, 10) == 10
+        deadline = asyncio.get_running_loop().time() + 30
+        while await committed(settings) != 10:
+            assert asyncio.get_running_loop().time() < deadline, "offsets never committed"
+            await asyncio.sleep(0.1)
+    finally:
+        sink.release_first.set()
+        loader.stop()
+        await running_loader
+
+
+async def committed(settings: Settings) -> int | None:
+    """The loader group's committed offset of the topic's only partition."""
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=settings.loader_group,
+        enable_auto_commit=False,
+    )
+    await reader.start()
+    try:
+        offset: int | None = await reader.committed(TopicPartition(settings.kafka_topic, 0))
+    finally:
+        await reader.stop()
+    return offset
