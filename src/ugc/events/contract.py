@@ -219,48 +219,34 @@ class Arrival:
         made = str(uuid_utils.uuid7()).encode()
         return cls(user_id, moment, head, iso[1:20], made[:-3])
 
-    def occurred(self, index: int) -> bytes:
-        """`occurred_at` of the index-th event of the request when it has no timestamp.
-
-        The events of one request are in the order the client sent them; each
-        gets one more microsecond, so "the last position" is never a tie.
-        """
-        micros = self.received_at.microsecond + index
-        if micros < 1_000_000:  # the common case: only the fraction changes
-            return b'"%b.%06d+00:00"' % (self._second, micros)
-        return _iso(self.received_at + timedelta(microseconds=index))
-
-    def event_id(self, index: int) -> bytes:
-        """The server's id for the index-th event of the request.
-
-        One UUIDv7 per request, its last 12 (random) bits replaced by the index: a
-        counter, as RFC 9562 allows, so the ids of a request sort in the order sent
-        and cost a string slice each. Past 4,096 events, a fresh UUIDv7 each.
-        """
-        if index < _COUNTER_LIMIT:
-            return self._id_prefix + _HEX3[index]
-        return str(uuid_utils.uuid7()).encode()
-
     def records(self, events: Sequence[Event], first: int = 0) -> list[bytes]:
         """The record of each event, in order: its fields plus what the server knows.
 
-        `first` is the index of `events[0]` in its request. Each record is joined
-        from JSON fragments: orjson writes the validated event, and the server's
-        fields go in front of it, which costs far less than a dict per event. The
-        loop is the intake's innermost one, so the common cases are written out.
+        `first` is the index of `events[0]` in its request. An event without a
+        timestamp occurred when it arrived plus its index in microseconds: the
+        events of a request are in the order the client sent them, so "the last
+        position" is never a tie. An event without an id gets the request's UUIDv7
+        with its last 12 (random) bits replaced by the index, a counter as RFC 9562
+        allows, so the ids of a request sort in the order sent; past 4,096 events,
+        a fresh UUIDv7 each.
+
+        Each record is joined from JSON fragments: orjson writes the validated
+        event, and the server's fields go in front of it, which costs far less than
+        a dict per event. The loop is the intake's innermost one, so the common
+        cases (the same second, the counter) are written out.
         """
-        head, prefix, dumps = self.head, self._id_prefix, orjson.dumps
+        head, prefix, dumps, received = self.head, self._id_prefix, orjson.dumps, self.received_at
         second = b'"%b.' % self._second
-        micros = self.received_at.microsecond
+        micros = received.microsecond
         out = []
         for index, event in enumerate(events, first):
             if event.get("timestamp") is not None:
-                when = _iso(occurred_at(event, self.received_at))
-            elif micros + index < 1_000_000:  # received_at plus `index` microseconds
+                when = _iso(occurred_at(event, received))
+            elif micros + index < 1_000_000:  # only the fraction changes
                 thousands, units = divmod(micros + index, 1000)
                 when = b"".join((second, _DEC3[thousands], _DEC3[units], b'+00:00"'))
             else:
-                when = self.occurred(index)
+                when = _iso(received + timedelta(microseconds=index))
             if event.get("event_id") is not None:
                 out.append(b"".join((head, when, b",", dumps(event)[1:])))
                 continue
@@ -268,7 +254,10 @@ class Arrival:
                 fields = dumps({k: v for k, v in event.items() if k != "event_id"})
             else:
                 fields = dumps(event)
-            made = prefix + _HEX3[index] if index < _COUNTER_LIMIT else self.event_id(index)
+            if index < _COUNTER_LIMIT:
+                made = prefix + _HEX3[index]
+            else:
+                made = str(uuid_utils.uuid7()).encode()
             out.append(b"".join((head, when, b',"event_id":"', made, b'",', fields[1:])))
         return out
 
