@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     loader_session_timeout_ms: int = Field(default=10_000, ge=1000)
     dead_letter_topic: str = "ugc.events.dead-letter"
 
+    # Analytics: the top films of these windows (days up to today) are computed in
+    # the background every refresh_s and answered from memory; 0 turns that off.
+    analytics_rankings_days: list[int] = Field(default=[7, 30], max_length=8)
+    analytics_rankings_refresh_s: float = Field(default=60.0, ge=0)
+
     # Observability
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None

@@ -138,6 +138,7 @@ def pipeline_settings(kafka_settings: Settings) -> Settings:
             "loader_max_wait_s": 0.2,
             "loader_retry_cap_s": 0.5,
             "loader_session_timeout_ms": 6000,
+            "analytics_rankings_refresh_s": 0.2,
         }
     )
 

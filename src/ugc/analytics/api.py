@@ -3,13 +3,14 @@ signed-in user; one user's data to that user, or to the `analyst` role."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from ugc.analytics.queries import AnalyticsQueries
+from ugc.analytics.rankings import TopFilmsRankings, utc_today
 from ugc.auth import ANALYST_ROLE, Principal
 from ugc.problems import Problem
 from ugc.web import CurrentUser
@@ -25,11 +26,12 @@ async def _queries(request: Request) -> AnalyticsQueries:
 Queries = Annotated[AnalyticsQueries, Depends(_queries)]
 FilmId = Annotated[UUID, Path(description="The film's UUID")]
 UserRef = Annotated[str, Path(min_length=1, max_length=128, description="A user id, or `me`")]
-Limit = Annotated[int, Query(ge=1, le=100)]
+MAX_LIMIT = 100
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 def _period(since: date | None, until: date | None) -> tuple[date, date]:
-    end = until or datetime.now(UTC).date()
+    end = until or utc_today()
     start = since or end - timedelta(days=30)
     if start > end:
         raise Problem(
@@ -51,14 +53,24 @@ def _user(ref: str, principal: Principal) -> str:
 
 @router.get("/films/top", summary="Most watched films of a period (default: the last 30 days)")
 async def top_films(
+    request: Request,
+    response: Response,
     queries: Queries,
     user: CurrentUser,
     since: date | None = None,
     until: date | None = None,
     limit: Limit = 10,
 ) -> list[dict[str, Any]]:
+    """The last 7 and 30 days come from a ranking kept ready (`Age` says how old it
+    is, at most a minute by default); other periods are computed when asked."""
     del user
     start, end = _period(since, until)
+    rankings: TopFilmsRankings | None = request.app.state.rankings
+    ready = rankings.lookup(start, end, limit) if rankings is not None else None
+    if ready is not None:
+        films, age = ready
+        response.headers["Age"] = str(age)
+        return films
     return await queries.top_films(start, end, limit)
 
 

@@ -16,8 +16,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from ugc.analytics.api import router
+from ugc.analytics.api import MAX_LIMIT, router
 from ugc.analytics.queries import AnalyticsQueries
+from ugc.analytics.rankings import TopFilmsRankings
 from ugc.auth import TokenVerifier, load_keys
 from ugc.events.loader import Loader
 from ugc.events.migrations import migrate
@@ -49,9 +50,13 @@ def create_analytics_service(
         warehouse = open_sink(settings) if sink is None else sink
         try:
             await migrate(warehouse, settings)
-            app.state.queries = AnalyticsQueries(warehouse, settings.clickhouse_database)
-            async with _loader_beside(settings, warehouse, enabled=with_loader) as loader:
+            app.state.queries = queries = AnalyticsQueries(warehouse, settings.clickhouse_database)
+            async with (
+                _loader_beside(settings, warehouse, enabled=with_loader) as loader,
+                _rankings_kept(settings, queries) as rankings,
+            ):
                 app.state.loader = loader
+                app.state.rankings = rankings
                 yield
         finally:
             if sink is None:
@@ -94,6 +99,27 @@ async def _loader_beside(
         loader.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 30)
+
+
+@asynccontextmanager
+async def _rankings_kept(
+    settings: Settings, queries: AnalyticsQueries
+) -> AsyncIterator[TopFilmsRankings | None]:
+    if not settings.analytics_rankings_refresh_s or not settings.analytics_rankings_days:
+        yield None
+        return
+    rankings = TopFilmsRankings(
+        queries, windows_days=settings.analytics_rankings_days, keep=MAX_LIMIT
+    )
+    task = asyncio.create_task(
+        rankings.keep_fresh(settings.analytics_rankings_refresh_s), name="top-films"
+    )
+    try:
+        yield rankings
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _sink_problem(_: Request, exc: Exception) -> Response:
