@@ -7,6 +7,7 @@ import pytest
 
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.analytics.rankings import TopFilmsRankings
+from ugc.events.sinks import SinkError
 
 pytestmark = pytest.mark.unit
 
@@ -19,8 +20,11 @@ class CountingQueries:
     def __init__(self, films: int) -> None:
         self.films = films
         self.asked: list[tuple[date, date, int]] = []
+        self.down = False
 
     async def top_films(self, since: date, until: date, limit: int) -> list[dict[str, Any]]:
+        if self.down:
+            raise SinkError("Code: 210. DB::NetException: Connection refused", bad_data=False)
         self.asked.append((since, until, limit))
         return [{"film_id": f"film-{n}", "viewers": self.films - n} for n in range(self.films)][
             :limit
@@ -71,3 +75,16 @@ async def test_a_new_day_drops_the_windows_of_the_day_before() -> None:
 
     assert kept.lookup(TODAY - timedelta(days=30), TODAY, 3) is None
     assert kept.lookup(today[0] - timedelta(days=30), today[0], 3) is not None
+
+
+async def test_a_failed_refresh_stops_the_old_rankings_being_served() -> None:
+    queries = CountingQueries(films=20)
+    kept = rankings(queries, [TODAY])
+    month = TODAY - timedelta(days=30)
+    await kept.refresh_or_forget()
+    assert kept.lookup(month, TODAY, 3) is not None
+
+    queries.down = True
+    await kept.refresh_or_forget()
+
+    assert kept.lookup(month, TODAY, 3) is None  # computed when asked from now on

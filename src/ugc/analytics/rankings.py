@@ -4,8 +4,9 @@ Ranking films by distinct viewers over a period merges a viewer state per film
 and day: tens of milliseconds when events come in viewing sessions, but close to
 half a second at 10M events when every event is another viewer of another film.
 The windows that pages ask for all the time are computed here in the background
-every `analytics_rankings_refresh_s` and answered from memory, with an `Age`;
-any other period is computed when asked.
+every `analytics_rankings_refresh_s` and answered from memory, with an `Age`,
+for as long as the last refresh succeeded; any other period is computed when
+asked.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ugc.analytics.queries import AnalyticsQueries
-from ugc.events.sinks import SinkError
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,17 @@ class TopFilmsRankings:
             return None
         return ranking.films[:limit], int(time.monotonic() - ranking.computed_at)
 
+    async def refresh_or_forget(self) -> None:
+        """Refresh; when that fails, forget the old rankings, so that the periods are
+        computed when asked instead of answered ever more stale."""
+        try:
+            await self.refresh()
+        except Exception:  # the refresher must outlive any failure
+            self._rankings = {}
+            log.warning("top films not refreshed; computed when asked", exc_info=True)
+
     async def keep_fresh(self, every_s: float) -> None:
-        """Refresh every `every_s` seconds until cancelled; a failure waits for the next."""
+        """Refresh every `every_s` seconds until cancelled."""
         while True:
-            try:
-                await self.refresh()
-            except SinkError as exc:
-                log.warning("top films not refreshed: %s", exc)
+            await self.refresh_or_forget()
             await asyncio.sleep(every_s)
