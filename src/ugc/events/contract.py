@@ -169,7 +169,10 @@ RECORD_FIELDS: tuple[str, ...] = tuple(
 
 
 class EventBatch(BaseModel):
-    """The documented shape of a batch request (validation is per event)."""
+    """A batch request. The intake validates a batch whole when every event is
+    valid, and event by event, to say what is wrong with each, when not."""
+
+    model_config = ConfigDict(extra="forbid")
 
     events: list[Event] = Field(min_length=1)
 

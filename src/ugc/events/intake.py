@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
-from typing_extensions import TypedDict
+from pydantic import TypeAdapter, ValidationError
 
 from ugc.events.body import parse_json
-from ugc.events.contract import EVENT_ADAPTER, EVENT_TYPES, Event
+from ugc.events.contract import EVENT_ADAPTER, EVENT_TYPES, Event, EventBatch
 from ugc.problems import Problem, field_errors
 
 
@@ -42,12 +41,6 @@ class Intake:
         return len({r.index for r in self.rejections})
 
 
-@with_config(ConfigDict(extra="forbid"))
-class _Batch(TypedDict):
-    events: Annotated[list[Event], Field(min_length=1)]
-
-
-_BATCH: TypeAdapter[_Batch] = TypeAdapter(_Batch)
 # What a batch body starts with; anything else is taken for one event. A wrong
 # guess costs a second pass, never a wrong answer.
 _BATCH_START = re.compile(rb'\s*\{\s*"events"\s*:')
@@ -57,7 +50,7 @@ def validate_body(data: bytes, *, max_events: int) -> Intake:
     """The events of a raw JSON body (one event or a batch), and every rejection."""
     try:
         if _BATCH_START.match(data):
-            events = _BATCH.validate_json(data)["events"]
+            events = EventBatch.model_validate_json(data).events
         else:
             events = [EVENT_ADAPTER.validate_json(data)]
     except ValidationError:
