@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 import pytest
@@ -12,7 +13,6 @@ from ugc.events.contract import (
     RECORD_FIELDS,
     SCHEMA_VERSION,
     Arrival,
-    encode_record,
     json_schema,
     occurred_at,
     pack_lines,
@@ -28,12 +28,17 @@ def arrival(user: str = "user-1") -> Arrival:
     return Arrival.at(user, RECEIVED)
 
 
+def record_of(event: Any, request: Arrival, index: int = 0) -> bytes:
+    """The record of the index-th event of a request."""
+    return request.records([event], first=index)[0]
+
+
 def test_a_record_carries_the_event_and_what_the_server_knows() -> None:
     event = EVENT_ADAPTER.validate_python(
         {"type": "pause", "film_id": FILM.upper(), "position_sec": 7}
     )
 
-    record = orjson.loads(encode_record(event, arrival("u-42")))
+    record = orjson.loads(record_of(event, arrival("u-42")))
 
     assert record["schema_version"] == SCHEMA_VERSION
     assert record["user_id"] == "u-42"
@@ -50,7 +55,7 @@ def test_an_event_id_sent_as_null_is_replaced_once() -> None:
         {"type": "pause", "film_id": FILM, "position_sec": 7, "event_id": None}
     )
 
-    line = encode_record(event, arrival())
+    line = record_of(event, arrival())
 
     assert line.count(b'"event_id"') == 1
     assert uuid.UUID(orjson.loads(line)["event_id"]).version == 7
@@ -62,8 +67,8 @@ def test_a_client_event_id_is_kept_so_retries_collapse() -> None:
         {"type": "play", "film_id": FILM, "position_sec": 0, "event_id": str(event_id)}
     )
 
-    first = orjson.loads(encode_record(event, arrival()))
-    again = orjson.loads(encode_record(event, arrival()))
+    first = orjson.loads(record_of(event, arrival()))
+    again = orjson.loads(record_of(event, arrival()))
 
     assert first["event_id"] == again["event_id"] == str(event_id)
 
@@ -81,7 +86,7 @@ def test_clock_skew_is_corrected_with_sent_at() -> None:
     )
 
     assert occurred_at(event, RECEIVED) == RECEIVED - timedelta(seconds=5)
-    record = orjson.loads(encode_record(event, arrival()))
+    record = orjson.loads(record_of(event, arrival()))
     assert record["occurred_at"] == "2026-11-29T11:59:55.000000+00:00"
     assert record["timestamp"] == "2026-11-29T13:00:00+00:00"
 
@@ -116,8 +121,8 @@ def test_events_without_timestamps_keep_the_order_they_were_sent_in() -> None:
     event = EVENT_ADAPTER.validate_python({"type": "pause", "film_id": FILM, "position_sec": 1})
     late = Arrival.at("u", datetime(2026, 11, 29, 12, 0, 0, 999_999, tzinfo=UTC))
 
-    times = [orjson.loads(encode_record(event, arrival(), i))["occurred_at"] for i in range(3)]
-    carried = orjson.loads(encode_record(event, late, 2))["occurred_at"]
+    times = [orjson.loads(record_of(event, arrival(), i))["occurred_at"] for i in range(3)]
+    carried = orjson.loads(record_of(event, late, 2))["occurred_at"]
 
     assert times == [
         "2026-11-29T12:00:00.000000+00:00",

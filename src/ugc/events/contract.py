@@ -283,11 +283,6 @@ def _iso(moment: datetime) -> bytes:
     return b'%b.000000+00:00"' % orjson.dumps(moment)[:-7]
 
 
-def encode_record(event: Event, arrival: Arrival, index: int = 0) -> bytes:
-    """The record of the index-th event of a request."""
-    return arrival.records((event,), index)[0]
-
-
 MAX_RECORD_BYTES = 256 * 1024
 
 

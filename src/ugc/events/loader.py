@@ -6,8 +6,9 @@
 - A batch is one insert of the message bytes as JSONEachRow, with a
   deduplication token naming its offset range in each partition, so an
   identical replay inserts nothing; the table also collapses on event_id.
-- Offsets are committed only after ClickHouse confirmed the batch's insert; the
-  next batch is read while the previous one is being inserted.
+- The next batch is read while the previous one is being inserted, and handed
+  over before that insert ends (two at most in flight); offsets are committed
+  only after ClickHouse confirmed a batch's insert, in batch order.
 - Rows ClickHouse refuses are isolated by splitting the slice in halves, down to
   the line within a record, and sent to the dead-letter topic with the reason,
   source partition, offset and line; the rest lands.
