@@ -50,7 +50,7 @@ async def test_the_windows_are_answered_once_refreshed_and_other_periods_are_not
     assert found is not None
     films, age = found
     assert [f["film_id"] for f in films] == ["film-0", "film-1", "film-2"]
-    assert age == 0
+    assert age >= 0  # seconds since the refresh
     assert kept.lookup(month, TODAY, 6) is None  # more than were kept
     assert kept.lookup(month + timedelta(days=1), TODAY, 3) is None  # another period
 
