@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections import deque
@@ -41,6 +40,52 @@ class EventPublisher(Protocol):
     async def ready(self) -> bool: ...
 
 
+class _Batch:
+    """One record batch for a partition, and the requests waiting for it.
+
+    Each request waits on a future of its own, so a request that gives up
+    (cancelled) never cancels the batch for the others.
+    """
+
+    __slots__ = ("builder", "deadline", "opened", "settled", "waiters")
+
+    def __init__(self, builder: Any, loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:
+        self.builder = builder
+        self.waiters: list[asyncio.Future[None]] = []
+        self.opened = time.perf_counter()
+        self.settled = False
+        # Every batch fails by itself at its deadline: no timer per request.
+        self.deadline = loop.call_later(timeout_s, self.expire, timeout_s)
+
+    def waiter(self) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters.append(future)
+        return future
+
+    def expire(self, seconds: float) -> None:
+        """The waiters give up; a late acknowledgement changes nothing for them."""
+        self.settle(TimeoutError(f"no acknowledgement from Kafka within {seconds} s"))
+
+    def settle_from(self, sent: asyncio.Future[Any]) -> None:
+        self.settle(KafkaError("cancelled") if sent.cancelled() else sent.exception())
+
+    def settle(self, error: BaseException | None) -> None:
+        if self.settled:
+            return
+        self.settled = True
+        self.deadline.cancel()
+        if error is None:
+            PUBLISH_LATENCY.observe(time.perf_counter() - self.opened)
+        for waiter in self.waiters:
+            if waiter.done():  # its request was cancelled
+                continue
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+        self.waiters.clear()
+
+
 class _Lane:
     """Record batches waiting for one partition, oldest first; the last one takes appends.
 
@@ -51,7 +96,7 @@ class _Lane:
     __slots__ = ("flushing", "queue")
 
     def __init__(self) -> None:
-        self.queue: deque[tuple[Any, asyncio.Future[None]]] = deque()
+        self.queue: deque[_Batch] = deque()
         self.flushing = False
 
 
@@ -90,52 +135,45 @@ class KafkaPublisher:
         await self._producer.stop()
 
     async def publish(self, key: bytes, values: Sequence[bytes], headers: Headers) -> None:
-        started = time.perf_counter()
-        waits = self._enqueue(key, values, list(headers))
+        waiters = self._enqueue(key, values, list(headers))
         try:
-            # Every batch fails by itself at its deadline, so no timer per request;
-            # shield: a batch is shared, and one request giving up must not cancel it.
-            if len(waits) == 1:
-                await asyncio.shield(next(iter(waits)))
-            else:
-                await asyncio.shield(asyncio.gather(*waits))
+            if len(waiters) == 1:
+                await waiters[0]
+            else:  # the records filled a batch and went on in the next
+                for outcome in await asyncio.gather(*waiters, return_exceptions=True):
+                    if isinstance(outcome, BaseException):
+                        raise outcome
         except (KafkaError, TimeoutError) as failure:
             PUBLISH_FAILURES.inc()
             log.warning("kafka did not acknowledge %d events: %r", len(values), failure)
             raise PublishUnavailable(repr(failure)) from failure
-        finally:
-            PUBLISH_LATENCY.observe(time.perf_counter() - started)
 
     def _enqueue(
         self, key: bytes, values: Sequence[bytes], headers: list[tuple[str, bytes]]
-    ) -> set[asyncio.Future[None]]:
-        """Append the records to their partition's open batch; the futures of those batches."""
+    ) -> list[asyncio.Future[None]]:
+        """Append the records to their partition's open batch; a waiter on each batch used."""
         partition = self._partition_of(key)
         lane = self._lanes.get(partition)
         if lane is None:
             lane = self._lanes[partition] = _Lane()
-        builder, delivered = lane.queue[-1] if lane.queue else self._new_batch(lane)
-        waits = {delivered}
+        batch = lane.queue[-1] if lane.queue else self._new_batch(lane)
+        waiters = [batch.waiter()]
         for value in values:
-            if builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
-                builder, delivered = self._new_batch(lane)
-                waits.add(delivered)
-                builder.append(key=key, value=value, timestamp=None, headers=headers)
+            if batch.builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                batch = self._new_batch(lane)
+                waiters.append(batch.waiter())
+                batch.builder.append(key=key, value=value, timestamp=None, headers=headers)
         if not lane.flushing:
             lane.flushing = True
             task = asyncio.create_task(self._flush(partition, lane))
             self._flushers.add(task)
             task.add_done_callback(self._flushers.discard)
-        return waits
+        return waiters
 
-    def _new_batch(self, lane: _Lane) -> tuple[Any, asyncio.Future[None]]:
-        loop = asyncio.get_running_loop()
-        delivered: asyncio.Future[None] = loop.create_future()
-        deadline = loop.call_later(self._timeout, _expire, delivered, self._timeout)
-        delivered.add_done_callback(lambda _: deadline.cancel())
-        delivered.add_done_callback(_consume_exception)
-        lane.queue.append((self._producer.create_batch(), delivered))
-        return lane.queue[-1]
+    def _new_batch(self, lane: _Lane) -> _Batch:
+        batch = _Batch(self._producer.create_batch(), asyncio.get_running_loop(), self._timeout)
+        lane.queue.append(batch)
+        return batch
 
     def _partition_of(self, key: bytes) -> int:
         """The default (murmur2) partitioner, remembered per key: it is pure Python."""
@@ -155,21 +193,20 @@ class KafkaPublisher:
         """
         try:
             while lane.queue:
-                builder, delivered = lane.queue.popleft()
-                builder.close()
+                batch = lane.queue.popleft()
+                batch.builder.close()
                 try:
                     sent = await self._producer.send_batch(
-                        builder, self._topic, partition=partition
+                        batch.builder, self._topic, partition=partition
                     )
                 except Exception as exc:  # noqa: BLE001 - every failure goes to the waiters
                     # e.g. AssertionError("Unrecognized partition") from aiokafka when
                     # the topic came back with other partitions: for the waiters it
                     # is the broker being unavailable, a 503, never a 500.
-                    failure = exc if isinstance(exc, KafkaError) else KafkaError(repr(exc))
-                    _settle(delivered, failure)
+                    batch.settle(exc if isinstance(exc, KafkaError) else KafkaError(repr(exc)))
                     await self._refresh_partitions()
                     continue
-                sent.add_done_callback(functools.partial(_settle_from, delivered))
+                sent.add_done_callback(batch.settle_from)
         finally:
             lane.flushing = False
 
@@ -189,30 +226,6 @@ class KafkaPublisher:
         except (TimeoutError, KafkaError, OSError):
             return False
         return True
-
-
-def _expire(delivered: asyncio.Future[None], seconds: float) -> None:
-    """The batch's waiters give up; a late acknowledgement changes nothing for them."""
-    _settle(delivered, TimeoutError(f"no acknowledgement from Kafka within {seconds} s"))
-
-
-def _settle_from(delivered: asyncio.Future[None], sent: asyncio.Future[Any]) -> None:
-    _settle(delivered, KafkaError("cancelled") if sent.cancelled() else sent.exception())
-
-
-def _settle(delivered: asyncio.Future[None], error: BaseException | None) -> None:
-    if delivered.done():
-        return
-    if error is None:
-        delivered.set_result(None)
-    else:
-        delivered.set_exception(error)
-
-
-def _consume_exception(future: asyncio.Future[None]) -> None:
-    """Nobody may be waiting any more (the request timed out); keep asyncio quiet."""
-    if not future.cancelled():
-        future.exception()
 
 
 async def ensure_topic(settings: Settings) -> None:

@@ -21,7 +21,9 @@ EVENTS_ACCEPTED = Counter("ugc_events_accepted_total", "Events acknowledged by K
 EVENTS_REJECTED = Counter("ugc_events_rejected_total", "Events refused", ["reason"])
 PUBLISH_FAILURES = Counter("ugc_kafka_publish_failures_total", "Requests Kafka did not acknowledge")
 PUBLISH_LATENCY = Histogram(
-    "ugc_kafka_publish_seconds", "From enqueue to Kafka's acknowledgement", buckets=_LATENCY
+    "ugc_kafka_publish_seconds",
+    "From a batch's first record to Kafka's acknowledgement",
+    buckets=_LATENCY,
 )
 LOADER_LAG = Gauge(
     "ugc_loader_lag_messages", "Messages behind the end of each partition", ["partition"]
