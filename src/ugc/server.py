@@ -30,7 +30,7 @@ class CombinedServices:
             await _run_lifespan(self._running(), receive, send)
             return
         service = next((s for s in self.services if s.handles(scope)), self.services[0])
-        await service(scope, receive, send)
+        await service.asgi(scope, receive, send)
 
     @asynccontextmanager
     async def _running(self) -> AsyncIterator[None]:
@@ -45,12 +45,13 @@ class SingleService:
 
     def __init__(self, service: Service) -> None:
         self.service = service
+        self._asgi = service.asgi
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _run_lifespan(self.service.lifespan(), receive, send)
             return
-        await self.service(scope, receive, send)
+        await self._asgi(scope, receive, send)
 
 
 async def _run_lifespan(

@@ -88,32 +88,42 @@ def _compiled(template: str) -> re.Pattern[str]:
 
 
 class DirectRoutes:
-    """Serves a few hot paths with plain ASGI handlers before the framework's router."""
+    """Serves a few hot paths with plain ASGI handlers before the framework's router.
+
+    A route answers a request for its path with its method, or with 405 when it
+    is exclusive. Fixed paths are found by a lookup and come first; templates
+    are tried in order.
+    """
 
     def __init__(self, app: ASGIApp, routes: Sequence[DirectRoute]) -> None:
         self.app = app
         self.routes = list(routes)
+        self._fixed = {r.template: r for r in reversed(self.routes) if "{" not in r.template}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            for route in self.routes:
-                params = route.match(scope["path"])
-                if params is None:
-                    continue
+            route, params = self._find(scope["path"], scope["method"])
+            if route is not None:
+                scope["ugc.route"] = route.template
                 if scope["method"] == route.method:
-                    scope["ugc.route"] = route.template
                     scope["path_params"] = params
                     await route.handler(scope, receive, send)
                     return
-                if route.exclusive:
-                    scope["ugc.route"] = route.template
-                    allow = {"Allow": route.method}
-                    problem = Problem(
-                        405, f"Use {route.method} on {route.template}.", headers=allow
-                    )
-                    await problem.to_response()(scope, receive, send)
-                    return
+                allow = {"Allow": route.method}
+                problem = Problem(405, f"Use {route.method} on {route.template}.", headers=allow)
+                await problem.to_response()(scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+    def _find(self, path: str, method: str) -> tuple[DirectRoute | None, dict[str, str]]:
+        fixed = self._fixed.get(path)
+        if fixed is not None and (method == fixed.method or fixed.exclusive):
+            return fixed, {}
+        for route in self.routes:
+            params = route.match(path)
+            if params is not None and (method == route.method or route.exclusive):
+                return route, params
+        return None, {}
 
 
 class DirectEndpoint(ABC):
@@ -254,12 +264,13 @@ class Service:
         self.checks = dict(checks or {})
         settings = getattr(api.state, "settings", None)
         access_log = settings.access_log if settings is not None else "errors"
-        self._asgi = ObservedApp(
+        # What a server calls: one layer less on every request than `self`.
+        self.asgi: ASGIApp = ObservedApp(
             DirectRoutes(api, self.direct_routes), service=name, access_log=access_log
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._asgi(scope, receive, send)
+        await self.asgi(scope, receive, send)
 
     def lifespan(self) -> AbstractAsyncContextManager[Any]:
         """Opens and closes the service's clients (the app's lifespan)."""

@@ -38,6 +38,8 @@ def media_type(content_type: str | None) -> str:
 
 def check_content_type(content_type: str | None) -> bool:
     """Whether the body came from sendBeacon; 415 for types we do not read."""
+    if content_type == "application/json":  # the usual header, as is
+        return False
     kind = media_type(content_type)
     if kind in JSON_TYPES:
         return False

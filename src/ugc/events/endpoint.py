@@ -25,8 +25,8 @@ from ugc.events.body import (
     too_large,
 )
 from ugc.events.intake import Intake, validate_body
-from ugc.events.publisher import EventPublisher
-from ugc.events.service import deliver, stamp
+from ugc.events.publisher import EventPublisher, PublishUnavailable
+from ugc.events.service import stamp, unavailable
 from ugc.observability.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED
 from ugc.observability.request_id import current_request_id
 from ugc.problems import Problem
@@ -60,15 +60,21 @@ class IntakeEndpoint(DirectEndpoint):
         # Only the records wait for the broker: the body and the events go now.
         del raw, data, intake
         assert self.publisher is not None, "the lifespan sets the publisher"
-        await deliver(self.publisher, outgoing, retry_after_s=self.retry_after_s)
+        # Straight to the publisher (one coroutine less); `problem_for` maps its failure.
+        await self.publisher.publish(outgoing.key, outgoing.values, outgoing.headers)
         tally.count()
         if beacon:
             return 204, b""
         result = {"accepted": tally.accepted, "rejected": tally.rejected, "errors": errors}
         return 202, orjson.dumps(result)
 
+    def problem_for(self, exc: Exception) -> Problem | None:
+        if isinstance(exc, PublishUnavailable):
+            return unavailable(self.retry_after_s)
+        return None
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)  # not frozen: one is made per request, and frozen costs 4x
 class _Tally:
     """What a request adds to the event counters, once its fate is known."""
 
@@ -84,6 +90,8 @@ class _Tally:
             by_type: tuple[tuple[str, int], ...] = ((events[0]["type"], 1),)
         else:
             by_type = tuple(Counter(map(_TYPE, events)).items())
+        if not intake.rejections:
+            return cls(len(events), 0, by_type, ())
         by_reason = tuple(Counter(r.kind for r in intake.rejections).items())
         return cls(len(events), intake.rejected_count, by_type, by_reason)
 

@@ -31,9 +31,11 @@ class ObservedApp:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = next(
-            (value.decode("latin-1") for name, value in scope["headers"] if name == _HEADER), None
-        )
+        incoming = None
+        for name, value in scope["headers"]:
+            if name == _HEADER:
+                incoming = value.decode("latin-1")
+                break
         request_id = accept_or_make(incoming)
         token = request_id_var.set(request_id)
         encoded = request_id.encode()
