@@ -39,8 +39,9 @@ class Settings(BaseSettings):
     # common case for single events); zstd halves the bytes when the broker's disk or
     # network is what runs short. aiokafka's lz4 is level 9: several times the CPU.
     kafka_compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = "snappy"
-    # 0: while one request is with the broker the next batch fills anyway.
-    kafka_linger_ms: int = Field(default=0, ge=0)
+    # How long a partition's batch waits for more events before it is sent, as
+    # Kafka's linger.ms: a batch costs the API far more than an event in it.
+    kafka_linger_ms: float = Field(default=1.0, ge=0, le=1000)
     # On for real Kafka; the local broker refuses idempotent producers.
     kafka_idempotence: bool = True
     # How long a request may wait for the broker before it answers 503.

@@ -105,6 +105,7 @@ class KafkaPublisher:
         assert settings.kafka_bootstrap, "the Kafka bootstrap address is resolved at start"
         self._topic = settings.kafka_topic
         self._timeout = settings.kafka_send_timeout_s
+        self._linger = settings.kafka_linger_ms / 1000
         self._partitioner = DefaultPartitioner()
         self._partitions: list[int] = []
         self._partition_cache: dict[bytes, int] = {}
@@ -118,7 +119,6 @@ class KafkaPublisher:
             acks="all",
             enable_idempotence=settings.kafka_idempotence,
             compression_type=None if compression == "none" else compression,
-            linger_ms=settings.kafka_linger_ms,
             # A batch the broker has not taken by then fails instead of lingering
             # long past the moment the client was told 503.
             request_timeout_ms=max(timeout_ms, 1000),
@@ -188,11 +188,18 @@ class KafkaPublisher:
     async def _flush(self, partition: int, lane: _Lane) -> None:
         """Hand the lane's batches to the producer one after another.
 
-        `send_batch` waits while the partition's previous batch is still queued;
-        meanwhile new events gather in the next batch.
+        The open batch (the last) is held until it is `linger` old, as Kafka's
+        `linger.ms`: the events of that time share one batch, whose cost is far
+        above an append's. `send_batch` waits while the partition's previous batch
+        is still queued; meanwhile new events gather in the next batch.
         """
         try:
             while lane.queue:
+                if len(lane.queue) == 1:
+                    left = self._linger - (time.perf_counter() - lane.queue[0].opened)
+                    if left > 0:
+                        await asyncio.sleep(left)
+                        continue
                 batch = lane.queue.popleft()
                 batch.builder.close()
                 try:
