@@ -198,8 +198,10 @@ class KafkaPublisher:
                 if len(lane.queue) == 1:
                     left = self._linger - (time.perf_counter() - lane.queue[0].opened)
                     if left > 0:
+                        # Once: uvloop's timers count whole milliseconds, so a
+                        # remainder below one fires at once, and checking again
+                        # would spin until the millisecond is over.
                         await asyncio.sleep(left)
-                        continue
                 batch = lane.queue.popleft()
                 batch.builder.close()
                 try:
