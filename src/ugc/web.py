@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ugc import __version__
 from ugc.auth import Principal, TokenVerifier
-from ugc.observability.http import ObservedApp
+from ugc.observability.http import ObservedApp, RequestObserver
 from ugc.problems import Problem, install_problem_handlers
 from ugc.settings import Settings
 
@@ -95,9 +96,12 @@ class DirectRoutes:
     are tried in order.
     """
 
-    def __init__(self, app: ASGIApp, routes: Sequence[DirectRoute]) -> None:
+    def __init__(
+        self, app: ASGIApp, routes: Sequence[DirectRoute], observer: RequestObserver
+    ) -> None:
         self.app = app
         self.routes = list(routes)
+        self.observer = observer
         self._fixed = {r.template: r for r in reversed(self.routes) if "{" not in r.template}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -111,7 +115,7 @@ class DirectRoutes:
                     return
                 allow = {"Allow": route.method}
                 problem = Problem(405, f"Use {route.method} on {route.template}.", headers=allow)
-                await problem.to_response()(scope, receive, send)
+                await ObservedApp(problem.to_response(), self.observer)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -127,31 +131,42 @@ class DirectRoutes:
 
 
 class DirectEndpoint(ABC):
-    """A plain ASGI handler that answers JSON, or problem details for any failure."""
+    """A plain ASGI handler that answers JSON, or problem details for any failure.
+
+    It observes its own requests (id, metrics, access log, Sentry scope) with the
+    observer of the service serving it: it knows its status and headers, so
+    nothing has to watch what it sends.
+    """
 
     log = logging.getLogger("ugc.direct")
+    observer: RequestObserver  # set by the Service that serves it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        seen = self.observer.open(scope)
+        status = 500
         try:
-            status, body = await self.handle(scope, receive)
-        except Problem as refused:
-            await send_problem(refused, send)
-            return
-        except Exception as exc:
-            mapped = self.problem_for(exc)
-            if mapped is None:
-                self.log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-                mapped = Problem(500, "An unexpected error occurred; it is logged.")
-            await send_problem(mapped, send)
-            return
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        await send(
-            {"type": "http.response.start", "status": status, "headers": headers if body else []}
-        )
-        await send({"type": "http.response.body", "body": body})
+            with self.observer.isolated(seen):
+                try:
+                    status, body = await self.handle(scope, receive)
+                    headers = [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ] if body else []  # fmt: skip
+                except Problem as refused:
+                    status, headers, body = _problem_parts(refused)
+                except Exception as exc:
+                    mapped = self.problem_for(exc)
+                    if mapped is None:
+                        self.log.exception(
+                            "unhandled error on %s %s", scope["method"], scope["path"]
+                        )
+                        mapped = Problem(500, "An unexpected error occurred; it is logged.")
+                    status, headers, body = _problem_parts(mapped)
+            headers.append(seen.header)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            self.observer.close(scope, seen, status)
 
     @abstractmethod
     async def handle(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
@@ -163,20 +178,13 @@ class DirectEndpoint(ABC):
         return None
 
 
+def _problem_parts(problem: Problem) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    response = problem.to_response()
+    return response.status_code, list(response.raw_headers), bytes(response.body)
+
+
 def request_headers(scope: Scope, wanted: frozenset[bytes]) -> dict[bytes, str]:
     return {name: value.decode("latin-1") for name, value in scope["headers"] if name in wanted}
-
-
-async def send_problem(problem: Problem, send: Send) -> None:
-    response = problem.to_response()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": response.raw_headers,
-        }
-    )
-    await send({"type": "http.response.body", "body": response.body})
 
 
 def add_openapi_paths(
@@ -244,8 +252,8 @@ def new_api(
 
 
 class Service:
-    """One HTTP service as served: request id, metrics and access log, then its
-    direct routes (/metrics and hot paths), then its app.
+    """One HTTP service as served: its direct routes (/metrics and hot paths),
+    then its app; every request observed (id, metrics, access log, Sentry).
 
     The direct routes sit in front of the framework's middleware stack, which
     costs more per request than the hot path does.
@@ -260,14 +268,14 @@ class Service:
         name: str = "ugc",
     ) -> None:
         self.api = api
-        self.direct_routes = [DirectRoute("/metrics", "GET", make_asgi_app()), *direct_routes]
         self.checks = dict(checks or {})
         settings = getattr(api.state, "settings", None)
         access_log = settings.access_log if settings is not None else "errors"
+        observer = RequestObserver(service=name, access_log=access_log)
+        metrics = DirectRoute("/metrics", "GET", make_asgi_app())
+        self.direct_routes = [_observed(r, observer) for r in (metrics, *direct_routes)]
         # What a server calls: one layer less on every request than `self`.
-        self.asgi: ASGIApp = ObservedApp(
-            DirectRoutes(api, self.direct_routes), service=name, access_log=access_log
-        )
+        self.asgi: ASGIApp = DirectRoutes(ObservedApp(api, observer), self.direct_routes, observer)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)
@@ -280,3 +288,11 @@ class Service:
         if any(route.match(scope["path"]) is not None for route in self.direct_routes):
             return True
         return any(route.matches(scope)[0] is not Match.NONE for route in self.api.router.routes)
+
+
+def _observed(route: DirectRoute, observer: RequestObserver) -> DirectRoute:
+    """The route with its requests observed: a direct endpoint does it itself."""
+    if isinstance(route.handler, DirectEndpoint):
+        route.handler.observer = observer
+        return route
+    return dataclasses.replace(route, handler=ObservedApp(route.handler, observer))

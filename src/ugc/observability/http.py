@@ -1,10 +1,19 @@
-"""The outermost layer of every ugc HTTP service: request id, metrics, access log,
-and a Sentry scope tagged with the request id. One middleware, for the hot path's sake."""
+"""What every ugc HTTP service records of each request: its id (`X-Request-Id`,
+kept in a context variable for logs and Kafka headers), requests and latency by
+route and status, an access log line, and a Sentry scope tagged with the id.
+
+`RequestObserver` does it for a service. Direct endpoints call it themselves
+(`ugc.web.DirectEndpoint`), since they know their status and headers; any
+other ASGI app is wrapped in `ObservedApp`, which watches what it sends.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import sentry_sdk
@@ -18,19 +27,27 @@ _HEADER = HEADER.encode()
 _SLOW_S = 1.0
 
 
-class ObservedApp:
-    def __init__(self, app: ASGIApp, *, service: str, access_log: str = "errors") -> None:
-        self.app = app
+@dataclass(slots=True)
+class Seen:
+    """A request being observed: its id, the response header carrying it, since when."""
+
+    request_id: str
+    header: tuple[bytes, bytes]
+    token: Any  # to restore the request id context variable
+    started: float
+
+
+class RequestObserver:
+    def __init__(self, *, service: str, access_log: str = "errors") -> None:
         self.service = service
         self.access_log = access_log
         # Labelled children, looked up once: `labels()` takes a lock every call.
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[str, Any] = {}
+        # Sentry is set up before any service is built (`ugc.cli` does it first).
+        self._sentry = sentry_sdk.is_initialized()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def open(self, scope: Scope) -> Seen:
         incoming = None
         for name, value in scope["headers"]:
             if name == _HEADER:
@@ -38,29 +55,20 @@ class ObservedApp:
                 break
         request_id = accept_or_make(incoming)
         token = request_id_var.set(request_id)
-        encoded = request_id.encode()
-        status = 500
-        started = time.perf_counter()
+        return Seen(request_id, (_HEADER, request_id.encode()), token, time.perf_counter())
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (_HEADER, encoded)]
-            await send(message)
+    def isolated(self, seen: Seen) -> contextlib.AbstractContextManager[object]:
+        """A Sentry scope of the request's own, tagged with its id (nothing without Sentry)."""
+        return _tagged_scope(seen.request_id) if self._sentry else _NOTHING
 
+    def close(self, scope: Scope, seen: Seen, status: int) -> None:
+        """Count the request and log it (the log line still sees its id), then forget it."""
         try:
-            if sentry_sdk.is_initialized():
-                with sentry_sdk.isolation_scope() as sentry_scope:
-                    sentry_scope.set_tag("request_id", request_id)
-                    await self.app(scope, receive, send_with_id)
-            else:
-                await self.app(scope, receive, send_with_id)
+            self._record(scope, status, time.perf_counter() - seen.started)
         finally:
-            self._observe(scope, status, time.perf_counter() - started)
-            request_id_var.reset(token)
+            request_id_var.reset(seen.token)
 
-    def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
         route = _route(scope)
         key = (scope["method"], route, status)
         counter = self._counters.get(key)
@@ -80,6 +88,45 @@ class ObservedApp:
                 "%s %s %d %.1f ms", scope["method"], scope["path"], status, elapsed * 1000,
                 extra=_access_fields(scope, route, status, elapsed),
             )  # fmt: skip
+
+
+_NOTHING = contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _tagged_scope(request_id: str) -> Iterator[object]:
+    with sentry_sdk.isolation_scope() as scope:
+        scope.set_tag("request_id", request_id)
+        yield scope
+
+
+class ObservedApp:
+    """Any ASGI app, observed: the status is read from what it sends, and the
+    request id header added to it."""
+
+    def __init__(self, app: ASGIApp, observer: RequestObserver) -> None:
+        self.app = app
+        self.observer = observer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen = self.observer.open(scope)
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), seen.header]
+            await send(message)
+
+        try:
+            with self.observer.isolated(seen):
+                await self.app(scope, receive, send_with_id)
+        finally:
+            self.observer.close(scope, seen, status)
 
 
 def _route(scope: Scope) -> str:
