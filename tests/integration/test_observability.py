@@ -196,7 +196,7 @@ async def test_metrics_move_with_the_traffic(
     headers = {"Authorization": f"Bearer {token_for('user-9')}"}
     batch = {
         "events": [{"type": "seek", "film_id": FILM, "from_sec": 1, "to_sec": 9}] * 3
-        + [{"type": "nope"}]
+        + [{"type": "play", "film_id": FILM, "position_sec": 9}, {"type": "nope"}]
     }
     async for client in http_client(create_events_service(kafka_settings)):
         before = (await client.get("/metrics")).text
@@ -208,6 +208,7 @@ async def test_metrics_move_with_the_traffic(
         return metric(after, name, **labels) - metric(before, name, **labels)
 
     assert delta("ugc_events_accepted_total", type="seek") == 3
+    assert delta("ugc_events_accepted_total", type="play") == 1
     assert delta("ugc_events_rejected_total", reason="unknown_type") == 1
     assert (
         delta("ugc_http_requests_total", service="events", route="/api/v1/events", status="202")

@@ -86,8 +86,9 @@ class _Tally:
     @classmethod
     def of(cls, intake: Intake) -> _Tally:
         events = intake.events
-        if len(events) == 1:
-            by_type: tuple[tuple[str, int], ...] = ((events[0]["type"], 1),)
+        kinds = set(map(_TYPE, events))
+        if len(kinds) == 1:  # a player's batch is mostly one session's progress beats
+            by_type: tuple[tuple[str, int], ...] = ((kinds.pop(), len(events)),)
         else:
             by_type = tuple(Counter(map(_TYPE, events)).items())
         if not intake.rejections:
