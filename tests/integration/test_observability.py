@@ -219,3 +219,44 @@ async def test_metrics_move_with_the_traffic(
         == 1
     )
     assert delta("ugc_kafka_publish_seconds_count") == 1
+
+
+class _BrokenPublisher:
+    """A bug inside the intake, after the request was read: not a broker outage."""
+
+    async def publish(self, key: bytes, values: object, headers: object) -> None:
+        raise RuntimeError("a bug in the publisher")
+
+    async def ready(self) -> bool:
+        return True
+
+
+async def test_a_direct_endpoint_failing_answers_500_with_its_request_id_logged_and_counted(
+    kafka_settings: Settings, token_for: Callable[..., str], log_file: Path
+) -> None:
+    service = create_events_service(kafka_settings, _BrokenPublisher())
+    headers = {"Authorization": f"Bearer {token_for('user-10')}"}
+    async for client in http_client(service):
+        before = (await client.get("/metrics")).text
+        broken = await client.post(
+            "/api/v1/events",
+            json={"type": "play", "film_id": FILM, "position_sec": 1},
+            headers={**headers, "X-Request-Id": "bug-1"},
+        )
+        refused = await client.post(
+            "/api/v1/events", content=b"{", headers={**headers, "Content-Type": "application/json"}
+        )
+        after = (await client.get("/metrics")).text
+
+    assert broken.status_code == 500
+    assert broken.headers["content-type"] == "application/problem+json"
+    assert broken.headers["x-request-id"] == "bug-1"
+    assert refused.status_code == 400
+    assert refused.headers["x-request-id"]  # made here when the caller sent none
+    route = {"service": "events", "route": "/api/v1/events"}
+    for status in ("500", "400"):
+        counted = metric(after, "ugc_http_requests_total", **route, status=status)
+        assert counted - metric(before, "ugc_http_requests_total", **route, status=status) == 1
+    logged = [r for r in lines(log_file) if flat(r, "http.request.id") == "bug-1"]
+    assert any("a bug in the publisher" in json.dumps(r) for r in logged)
+    assert any(flat(r, "http.response.status_code") == 500 for r in logged)
