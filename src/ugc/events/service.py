@@ -38,14 +38,6 @@ def stamp(events: Sequence[Event], *, user_id: str, request_id: str | None) -> O
     return Outgoing(user_id.encode(), pack_lines(arrival.records(events)), headers)
 
 
-async def deliver(publisher: EventPublisher, outgoing: Outgoing, *, retry_after_s: int) -> None:
-    """Return once the broker has every record; 503 (nothing accepted) otherwise."""
-    try:
-        await publisher.publish(outgoing.key, outgoing.values, outgoing.headers)
-    except PublishUnavailable:
-        raise unavailable(retry_after_s) from None
-
-
 def unavailable(retry_after_s: int) -> Problem:
     """The answer when the broker did not take a request's events."""
     return Problem(
@@ -64,6 +56,9 @@ async def accept_events(
     request_id: str | None,
     retry_after_s: int,
 ) -> None:
-    """Stamp and deliver: return once the broker has every event, or 503."""
+    """Stamp and publish: return once the broker has every event, or 503."""
     outgoing = stamp(events, user_id=user_id, request_id=request_id)
-    await deliver(publisher, outgoing, retry_after_s=retry_after_s)
+    try:
+        await publisher.publish(outgoing.key, outgoing.values, outgoing.headers)
+    except PublishUnavailable:
+        raise unavailable(retry_after_s) from None
