@@ -34,18 +34,19 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.harness import http_server, save, scratch_dir
-from ugc.analytics.app import create_analytics_service
+from ugc.analytics.app import open_analytics_service
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.analytics.rankings import TopFilmsRankings
 from ugc.auth import issue_token, load_keys
 from ugc.devstack.processes import ManagedProcess, free_port
 from ugc.devstack.servers import LocalBroker
-from ugc.events.contract import EVENT_ADAPTER, RECORD_FIELDS, Arrival, pack_lines
-from ugc.events.loader import Loader
-from ugc.events.migrations import migrate
-from ugc.events.publisher import ensure_topic
-from ugc.events.sinks import ChdbSink
+from ugc.events.contract import EVENT_ADAPTER, RECORD_FIELDS
+from ugc.events.records import Arrival, pack_lines
+from ugc.events.topics import ensure_topic
+from ugc.loader.process import open_loader
 from ugc.settings import Settings
+from ugc.warehouse.embedded import ChdbSink
+from ugc.warehouse.migrations import migrate
 
 SECRET = "bench-secret-" + "e" * 40
 console = Console()
@@ -107,7 +108,7 @@ async def produce(bootstrap: str, topic: str, rows: list[tuple[bytes, bytes]]) -
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         enable_idempotence=False,
-        compression_type=Settings(_env_file=None).kafka_compression,  # type: ignore[call-arg]
+        compression_type=Settings(_env_file=None).kafka.compression,  # type: ignore[call-arg]
         max_batch_size=1024 * 1024,
         linger_ms=5,
     )
@@ -133,18 +134,17 @@ async def produce(bootstrap: str, topic: str, rows: list[tuple[bytes, bytes]]) -
 
 
 async def loader_throughput(sink: ChdbSink, settings: Settings, total: int) -> float:
-    await migrate(sink, settings)
-    loader = Loader(settings, sink)
-    task = asyncio.create_task(loader.run())
-    while loader.stats.rows == 0:  # noqa: ASYNC110 - the group join is not part of the figure
-        await asyncio.sleep(0.01)
-    started, first = time.perf_counter(), loader.stats.rows
-    while loader.stats.rows < total:
-        await asyncio.sleep(0.01)
-        assert not task.done(), task
-    elapsed = time.perf_counter() - started
-    loader.stop()
-    await task
+    async with open_loader(settings, sink) as loader:
+        task = asyncio.create_task(loader.run())
+        while loader.stats.rows == 0:  # noqa: ASYNC110 - the group join is not in the figure
+            await asyncio.sleep(0.01)
+        started, first = time.perf_counter(), loader.stats.rows
+        while loader.stats.rows < total:
+            await asyncio.sleep(0.01)
+            assert not task.done(), task
+        elapsed = time.perf_counter() - started
+        loader.stop()
+        await task
     return (total - first) / elapsed
 
 
@@ -152,8 +152,8 @@ async def plain_insert(
     sink: ChdbSink, settings: Settings, rows: list[tuple[bytes, bytes]], chunk: int
 ) -> float:
     """Rows/s of the same events inserted straight from memory, `chunk` rows an insert."""
-    await migrate(sink, settings)
-    table = f"{settings.clickhouse_database}.events"
+    await migrate(sink, settings.clickhouse)
+    table = f"{settings.clickhouse.database}.events"
     lines = b"\n".join(value for _, value in rows).split(b"\n")
     blocks = [b"\n".join(lines[i : i + chunk]) for i in range(0, len(lines), chunk)]
     started = time.perf_counter()
@@ -202,7 +202,7 @@ async def drive_api(base: str, tokens: list[str], seconds: int, rate: int) -> di
 
 def freshness(workdir: Path, broker: LocalBroker, seconds: int) -> tuple[dict[str, float], Path]:
     settings = settings_for(workdir, broker.bootstrap, "fresh-events", "ugc")
-    asyncio.run(ensure_topic(settings))
+    asyncio.run(ensure_topic(settings.kafka))
     env = {
         "UGC_ENVIRONMENT": "test", "UGC_JWT_SECRET": SECRET, "UGC_DATA_DIR": str(workdir),
         "UGC_KAFKA_BOOTSTRAP": broker.bootstrap, "UGC_KAFKA_IDEMPOTENCE": "false",
@@ -282,8 +282,8 @@ async def ten_million(
 ) -> dict[str, tuple[float, float]]:
     """Each analytics query over 10M generated events of a shape, in ms (medians of
     15 runs): right after the load, and once the tables are merged."""
-    await migrate(sink, settings)
-    db = settings.clickhouse_database
+    await migrate(sink, settings.clickhouse)
+    db = settings.clickhouse.database
     started = time.perf_counter()
     await sink.execute(
         f"""
@@ -301,11 +301,9 @@ async def ten_million(
     month = today - timedelta(days=30)
     # The API answers the last 30 days from the ranking it keeps; refreshed once
     # here, so that no refresh runs in the middle of the timings.
-    api = create_analytics_service(
-        settings.model_copy(update={"analytics_rankings_refresh_s": 3600}), sink=sink
-    )
+    opened = open_analytics_service(settings.replace(analytics_rankings_refresh_s=3600), sink=sink)
     token = issue_token(load_keys(settings), subject="bench", roles=[], ttl_s=3600)
-    async with api.lifespan():
+    async with opened as api:
         rankings: TopFilmsRankings = api.api.state.rankings
         await rankings.refresh()
         transport = httpx.ASGITransport(app=api)

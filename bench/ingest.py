@@ -41,8 +41,9 @@ from bench.harness import (
 from ugc.auth import issue_token, load_keys
 from ugc.devstack.processes import free_port
 from ugc.devstack.servers import LocalBroker
-from ugc.events.contract import EVENT_ADAPTER, Arrival
-from ugc.events.publisher import ensure_topic
+from ugc.events.contract import EVENT_ADAPTER
+from ugc.events.records import Arrival
+from ugc.events.topics import ensure_topic
 from ugc.settings import Settings
 
 SECRET = "bench-secret-" + "b" * 40
@@ -64,7 +65,7 @@ async def raw_producer_rate(bootstrap: str, total: int, per_record: int) -> floa
         bootstrap_servers=bootstrap,
         acks="all",
         enable_idempotence=False,
-        compression_type=Settings(_env_file=None).kafka_compression,  # type: ignore[call-arg]
+        compression_type=Settings(_env_file=None).kafka.compression,  # type: ignore[call-arg]
         max_batch_size=1024 * 1024,
     )
     await producer.start()
@@ -119,7 +120,7 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
         kafka_idempotence=False,
         kafka_topic=TOPIC,
     )
-    asyncio.run(ensure_topic(settings))
+    asyncio.run(ensure_topic(settings.kafka))
     keys = load_keys(settings)
     tokens = [
         issue_token(keys, subject=str(uuid.uuid4()), roles=[], ttl_s=7200) for _ in range(USERS)

@@ -6,9 +6,11 @@ Every failure is a 401 with a reason; a token can never cause a 500.
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 import jwt
 
 from ugc.problems import Problem
-from ugc.settings import Settings
+from ugc.settings import JwtSettings, Settings
 
 DEV_SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
 ANALYST_ROLE = "analyst"
@@ -41,10 +43,12 @@ class KeyMaterial:
 
 
 def load_keys(settings: Settings) -> KeyMaterial:
-    if settings.jwt_public_key:
-        return KeyMaterial("RS256", _pem(settings.jwt_public_key), None)
-    if settings.jwt_secret is not None:
-        secret = settings.jwt_secret.get_secret_value()
+    """The configured key, or (without one) the development secret in the data directory."""
+    jwt_settings = settings.jwt
+    if jwt_settings.public_key:
+        return KeyMaterial("RS256", _pem(jwt_settings.public_key), None)
+    if jwt_settings.secret is not None:
+        secret = jwt_settings.secret.get_secret_value()
         return KeyMaterial("HS256", secret, secret)
     secret = dev_secret(settings.data_dir)
     return KeyMaterial("HS256", secret, secret)
@@ -76,24 +80,39 @@ def unauthorized(reason: str) -> Problem:
 
 
 class TokenVerifier:
-    """Checks tokens, remembering recent good ones so a hot path pays the crypto once."""
+    """Checks tokens, remembering recent good ones so a hot path pays the crypto once.
 
-    def __init__(self, settings: Settings, keys: KeyMaterial, *, cache_size: int = 10_000) -> None:
+    Time comes from `clock` (seconds since the epoch), so tests move it instead
+    of waiting for a token to expire.
+    """
+
+    def __init__(
+        self,
+        settings: JwtSettings,
+        keys: KeyMaterial,
+        *,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._keys = keys
-        self._user_claim = settings.jwt_user_claim
-        self._roles_claim = settings.jwt_roles_claim
-        self._audience = settings.jwt_audience
-        self._issuer = settings.jwt_issuer
-        self._leeway = settings.jwt_leeway_s
+        self._user_claim = settings.user_claim
+        self._roles_claim = settings.roles_claim
+        self._audience = settings.audience
+        self._issuer = settings.issuer
+        self._leeway = settings.leeway_s
+        self._clock = clock
         self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._cache_size = cache_size
 
     def principal(self, authorization: str | None) -> Principal:
-        token = _bearer_token(authorization)
+        return self.verify(_bearer_token(authorization))
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a bare token (no `Bearer `), or a 401 Problem."""
         cached = self._cache.get(token)
         if cached is not None:
             principal, expires = cached
-            if time.time() < expires + self._leeway:
+            if self._clock() < expires + self._leeway:
                 return principal
             del self._cache[token]
         principal, expires = self._verify(token)
@@ -111,23 +130,51 @@ class TokenVerifier:
                 audience=self._audience,
                 issuer=self._issuer,
                 leeway=self._leeway,
-                options={"require": ["exp"], "verify_aud": self._audience is not None},
+                # The times are checked below, against this verifier's clock.
+                options={
+                    "require": ["exp"],
+                    "verify_aud": self._audience is not None,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
-        except jwt.ExpiredSignatureError:
-            raise unauthorized("The access token has expired; sign in again.") from None
         except jwt.InvalidSignatureError:
             raise unauthorized("The access token signature is not valid.") from None
         except jwt.MissingRequiredClaimError as exc:
             raise unauthorized(f"The access token has no {exc.claim!r} claim.") from None
         except jwt.InvalidTokenError as exc:
             raise unauthorized(f"The access token is not valid: {exc}.") from None
+        expires = self._check_times(claims)
         user_id = claims.get(self._user_claim)
         if not isinstance(user_id, str) or not user_id or len(user_id) > 128:
             raise unauthorized(f"The access token has no usable {self._user_claim!r} claim.")
         roles = claims.get(self._roles_claim) or []
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise unauthorized(f"The {self._roles_claim!r} claim must be a list of strings.")
-        return Principal(user_id, frozenset(roles)), float(claims["exp"])
+        return Principal(user_id, frozenset(roles)), expires
+
+    def _check_times(self, claims: dict[str, Any]) -> float:
+        """`exp` (required) and `nbf` (when present), with the leeway; the expiry."""
+        now = self._clock()
+        times: dict[str, float] = {}
+        for name in ("exp", "nbf"):
+            if name not in claims:
+                continue
+            value = claims[name]
+            number = isinstance(value, int) or (isinstance(value, float) and not math.isnan(value))
+            if isinstance(value, bool) or not number:
+                raise unauthorized(f"The access token's {name!r} claim must be a number.")
+            times[name] = float(min(value, _FAR_FUTURE))  # an integer too big for a float
+        expires = times["exp"]
+        if now >= expires + self._leeway:
+            raise unauthorized("The access token has expired; sign in again.")
+        if "nbf" in times and now < times["nbf"] - self._leeway:
+            raise unauthorized("The access token is not valid yet.")
+        return expires
+
+
+_FAR_FUTURE = 2.0**53
 
 
 def _bearer_token(authorization: str | None) -> str:
@@ -148,9 +195,10 @@ def issue_token(
     user_claim: str = "sub",
     roles_claim: str = "roles",
     private_key: str | None = None,
+    now: float | None = None,
 ) -> str:
     """A signed token for trying the API by hand (`ugc token`) and for tests."""
-    now = int(time.time())
+    now = int(time.time() if now is None else now)
     claims = {user_claim: subject, roles_claim: roles, "iat": now, "exp": now + ttl_s}
     if keys.algorithm == "RS256":
         if private_key is None:

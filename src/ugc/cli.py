@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from ugc.settings import Settings
 
+if TYPE_CHECKING:
+    from ugc.web.service import Service
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console(stderr=True)
 
 PortOption = Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")]
+ServiceOpener = Callable[[Settings], AbstractAsyncContextManager["Service"]]
 
 
 def _settings(**overrides: object) -> Settings:
@@ -27,10 +33,11 @@ def _observed(settings: Settings, component: str, *, readable: bool = False) -> 
     from ugc.observability.errors import init_sentry  # noqa: PLC0415
     from ugc.observability.logs import configure_logging  # noqa: PLC0415
 
+    observability = settings.observability
     configure_logging(
-        component, level=settings.log_level, file=settings.log_file, readable=readable
+        component, level=observability.log_level, file=observability.log_file, readable=readable
     )
-    init_sentry(settings, component=component)
+    init_sentry(observability, environment=settings.environment, component=component)
 
 
 @app.command()
@@ -39,77 +46,103 @@ def dev(
     data_dir: Annotated[Path | None, typer.Option(help="Local data [default: ./.ugc]")] = None,
 ) -> None:
     """Start the whole platform locally: broker, document store, ClickHouse and the APIs."""
-    from ugc.analytics.app import create_analytics_service  # noqa: PLC0415 - per command
-    from ugc.content.app import create_content_service  # noqa: PLC0415
-    from ugc.devstack.platform import LocalPlatform  # noqa: PLC0415
-    from ugc.events.app import create_events_service  # noqa: PLC0415
-    from ugc.server import CombinedServices, serve  # noqa: PLC0415
+    from ugc.devstack.platform import LocalPlatform  # noqa: PLC0415 - per command
+    from ugc.web.server import Host, serve  # noqa: PLC0415
 
     settings = _settings(port=port, data_dir=data_dir)
     _observed(settings, "ugc-dev", readable=sys.stdout.isatty())
     with LocalPlatform(settings) as resolved:
-        services = CombinedServices(
-            [
-                create_events_service(resolved),
-                create_content_service(resolved),
-                create_analytics_service(resolved, with_loader=True),
-            ]
-        )
-        base = f"http://{resolved.host}:{resolved.port}"
-        where = resolved.clickhouse_url or resolved.data_dir / "clickhouse"
+        http = resolved.http
+        base = f"http://{http.host}:{http.port}"
+        where = resolved.clickhouse.url or resolved.data_dir / "clickhouse"
         console.print(f"[bold green]ugc is starting[/] on {base}")
         console.print(f"  events API docs  {base}/docs/events")
         console.print(f"  content API docs {base}/docs/content")
         console.print(f"  analytics docs   {base}/docs/analytics")
         console.print(f"  metrics          {base}/metrics")
         console.print(
-            f"  Kafka            {resolved.kafka_bootstrap}  topic {resolved.kafka_topic}"
+            f"  Kafka            {resolved.kafka.bootstrap}  topic {resolved.kafka.topic}"
         )
-        console.print(f"  MongoDB          {resolved.mongo_url}")
+        console.print(f"  MongoDB          {resolved.mongo.url}")
         console.print(f"  ClickHouse       {where}  (the loader runs in this process)")
         console.print(f"  data             {resolved.data_dir.resolve()}")
         console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
-        serve(services, host=resolved.host, port=resolved.port)
+        serve(Host(lambda: _platform(resolved), resolved), host=http.host, port=http.port)
     console.print("ugc stopped")
 
 
-def _serve_alone(component: str, port: int | None, factory: str, needs: tuple[str, str]) -> None:
-    """Run one service alone, against the configured servers (production)."""
-    from importlib import import_module  # noqa: PLC0415
+@asynccontextmanager
+async def _platform(settings: Settings) -> AsyncIterator[Sequence[Service]]:
+    """Every API, and the loader beside them on the one embedded ClickHouse (chdb
+    lets one process open its directory)."""
+    from ugc.analytics.app import open_analytics_service  # noqa: PLC0415
+    from ugc.content.app import open_content_service  # noqa: PLC0415
+    from ugc.events.app import open_events_service  # noqa: PLC0415
+    from ugc.loader.process import loader_running  # noqa: PLC0415
+    from ugc.warehouse.connect import open_sink  # noqa: PLC0415
 
-    from ugc.server import SingleService, serve  # noqa: PLC0415
+    async with AsyncExitStack() as stack:
+        sink = await stack.enter_async_context(open_sink(settings.clickhouse, settings.data_dir))
+        services = [
+            await stack.enter_async_context(open_events_service(settings)),
+            await stack.enter_async_context(open_content_service(settings)),
+            await stack.enter_async_context(open_analytics_service(settings, sink=sink)),
+        ]
+        await stack.enter_async_context(loader_running(settings, sink))
+        yield services
+
+
+def _serve_alone(
+    component: str, port: int | None, opener: ServiceOpener, *, needs: tuple[str, str] = ("", "")
+) -> None:
+    """Run one service alone, against the configured servers (production); `needs`
+    is the setting it cannot do without (`section.field`) and its variable."""
+    from ugc.web.server import Host, serve  # noqa: PLC0415
 
     settings = _settings(port=port)
     setting, variable = needs
-    if setting and getattr(settings, setting) is None:
-        raise typer.BadParameter(f"set {variable} (or use `ugc dev`)")
+    if setting:
+        section, field = setting.split(".")
+        _required(getattr(getattr(settings, section), field), variable)
     _observed(settings, f"ugc-{component}")
-    module, function = factory.rsplit(".", 1)
-    service = getattr(import_module(module), function)(settings)
-    serve(SingleService(service), host=settings.host, port=settings.port)
+
+    @asynccontextmanager
+    async def one() -> AsyncIterator[Sequence[Service]]:
+        async with opener(settings) as service:
+            yield [service]
+
+    serve(Host(one, settings), host=settings.http.host, port=settings.http.port)
+
+
+def _required(value: object, variable: str) -> None:
+    if not value:
+        raise typer.BadParameter(f"set {variable} (or use `ugc dev`)")
 
 
 @app.command()
 def serve_events(port: PortOption = None) -> None:
     """Run the events API alone, against the configured Kafka (production)."""
+    from ugc.events.app import open_events_service  # noqa: PLC0415
+
     _serve_alone(
-        "events", port, "ugc.events.app.create_events_service",
-        ("kafka_bootstrap", "UGC_KAFKA_BOOTSTRAP"),
-    )  # fmt: skip
+        "events", port, open_events_service, needs=("kafka.bootstrap", "UGC_KAFKA_BOOTSTRAP")
+    )
 
 
 @app.command()
 def serve_content(port: PortOption = None) -> None:
     """Run the content API alone, against the configured MongoDB (production)."""
-    _serve_alone(
-        "content", port, "ugc.content.app.create_content_service", ("mongo_url", "UGC_MONGO_URL")
-    )
+    from ugc.content.app import open_content_service  # noqa: PLC0415
+
+    _serve_alone("content", port, open_content_service, needs=("mongo.url", "UGC_MONGO_URL"))
 
 
 @app.command()
 def serve_analytics(port: PortOption = None) -> None:
     """Run the analytics API alone, against the configured ClickHouse (production)."""
-    _serve_alone("analytics", port, "ugc.analytics.app.create_analytics_service", ("", ""))
+    from ugc.analytics.app import open_analytics_service  # noqa: PLC0415
+
+    _serve_alone("analytics", port, open_analytics_service)
 
 
 @app.command()
@@ -119,14 +152,13 @@ def etl() -> None:
 
     from prometheus_client import start_http_server  # noqa: PLC0415
 
-    from ugc.events.runner import run_loader  # noqa: PLC0415
+    from ugc.loader.process import run_loader  # noqa: PLC0415
 
     settings = _settings()
-    if settings.kafka_bootstrap is None:
-        raise typer.BadParameter("set UGC_KAFKA_BOOTSTRAP (or use `ugc dev`)")
+    _required(settings.kafka.bootstrap, "UGC_KAFKA_BOOTSTRAP")
     _observed(settings, "ugc-loader")
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr=settings.host)
+    if settings.observability.metrics_port:
+        start_http_server(settings.observability.metrics_port, addr=settings.http.host)
     asyncio.run(run_loader(settings))
 
 
@@ -135,9 +167,10 @@ def migrate() -> None:
     """Apply the ClickHouse schema migrations (idempotent)."""
     import asyncio  # noqa: PLC0415
 
-    from ugc.events.runner import run_migrations  # noqa: PLC0415
+    from ugc.warehouse.migrations import migrate_configured  # noqa: PLC0415
 
-    applied = asyncio.run(run_migrations(_settings()))
+    settings = _settings()
+    applied = asyncio.run(migrate_configured(settings.clickhouse, settings.data_dir))
     console.print(f"applied: {', '.join(applied) or 'nothing, the schema is current'}")
 
 
@@ -160,8 +193,8 @@ def token(
         subject=sub,
         roles=role or [],
         ttl_s=ttl,
-        user_claim=settings.jwt_user_claim,
-        roles_claim=settings.jwt_roles_claim,
+        user_claim=settings.jwt.user_claim,
+        roles_claim=settings.jwt.roles_claim,
         private_key=private_key.read_text() if private_key else None,
     )
     typer.echo(signed)

@@ -1,15 +1,19 @@
-"""One error shape for every API: RFC 9457 problem details.
+"""One error shape for every API: RFC 9457 problem details, and one registry from
+exceptions to problems.
 
-Handlers raise `Problem`; `install_problem_handlers` turns it, FastAPI's
-validation errors and any unexpected exception into `application/problem+json`.
+Handlers raise `Problem`, or a domain error that a package registered a rule
+for (`ProblemRegistry.register`); the FastAPI handlers and the direct endpoints
+both answer through `ProblemRegistry.answer`, so the same exception gets the
+same answer on every route. Anything unknown is logged and answered with the
+one 500 text.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import FastAPI, Request
@@ -20,6 +24,10 @@ from starlette.responses import Response
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+UNEXPECTED = "An unexpected error occurred; it is logged."
+INVALID_FIELDS = "The request has invalid fields; see `errors`."
+
+E = TypeVar("E", bound=Exception)
 
 
 class Problem(Exception):
@@ -43,8 +51,8 @@ class Problem(Exception):
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
 
-    def to_response(self) -> Response:
-        body: dict[str, Any] = {
+    def body(self) -> bytes:
+        content: dict[str, Any] = {
             "type": "about:blank",
             "title": self.title,
             "status": self.status,
@@ -52,13 +60,18 @@ class Problem(Exception):
             **self.extra,
         }
         if self.errors is not None:
-            body["errors"] = self.errors
+            content["errors"] = self.errors
+        return orjson.dumps(content)
+
+    def to_response(self) -> Response:
         return Response(
-            orjson.dumps(body),
-            status_code=self.status,
-            headers=self.headers,
-            media_type=PROBLEM_JSON,
+            self.body(), status_code=self.status, headers=self.headers, media_type=PROBLEM_JSON
         )
+
+
+class Unavailable(Exception):
+    """Something this service depends on did not answer in time: 503 with
+    Retry-After. The message is shown to the client."""
 
 
 def field_errors(
@@ -74,27 +87,65 @@ def field_errors(
     ]
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    async def on_problem(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Problem)
-        return exc.to_response()
+def invalid(field: str, reason: str) -> Problem:
+    """422 for one field, in the shape validation errors have."""
+    return Problem(422, INVALID_FIELDS, errors=[{"field": field, "reason": reason}])
 
-    async def on_validation(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        errors = field_errors(exc.errors(), skip=1)
+
+Rule = Callable[[Any], Problem]
+
+
+class ProblemRegistry:
+    """Exceptions -> problems for one service. A rule is found by the exception's
+    class or its nearest registered base."""
+
+    def __init__(self, *, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        self._rules: dict[type[Exception], Rule] = {}
+        self.register(Problem, lambda problem: problem)
+        self.register(Unavailable, lambda exc: self.unavailable(str(exc)))
+        self.register(RequestValidationError, _validation_problem)
+        self.register(StarletteHTTPException, _http_problem)
+
+    def register(self, kind: type[E], rule: Callable[[E], Problem]) -> None:
+        self._rules[kind] = rule
+
+    def unavailable(self, detail: str, **extra: Any) -> Problem:
         return Problem(
-            422, "The request has invalid fields; see `errors`.", errors=errors
-        ).to_response()
+            503, detail, headers={"Retry-After": str(self.retry_after_s)}, extra=extra or None
+        )
 
-    async def on_http(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        return Problem(exc.status_code, str(exc.detail), headers=exc.headers).to_response()
+    def problem_for(self, exc: BaseException) -> Problem | None:
+        for kind in type(exc).__mro__:
+            rule = self._rules.get(kind)
+            if rule is not None:
+                return rule(exc)
+        return None
 
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return Problem(500, "An unexpected error occurred; it has been logged.").to_response()
+    def answer(self, exc: BaseException, where: str) -> Problem:
+        """The problem for any exception; an unknown one is logged as an error."""
+        problem = self.problem_for(exc)
+        if problem is None:
+            log.error("unhandled error on %s", where, exc_info=exc)
+            return Problem(500, UNEXPECTED)
+        return problem
 
-    app.add_exception_handler(Problem, on_problem)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(Exception, on_unexpected)
+    def install(self, app: FastAPI) -> None:
+        """Answer the app's errors through this registry."""
+
+        async def handle(request: Request, exc: Exception) -> Response:
+            where = f"{request.method} {request.url.path}"
+            return self.answer(exc, where).to_response()
+
+        for kind in self._rules:
+            app.add_exception_handler(kind, handle)
+        # Starlette answers this one last and then re-raises, so the server sees it too.
+        app.add_exception_handler(Exception, handle)
+
+
+def _validation_problem(exc: RequestValidationError) -> Problem:
+    return Problem(422, INVALID_FIELDS, errors=field_errors(exc.errors(), skip=1))
+
+
+def _http_problem(exc: StarletteHTTPException) -> Problem:
+    return Problem(exc.status_code, str(exc.detail), headers=exc.headers)

@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -15,9 +16,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from ugc.devstack.processes import free_port
 from ugc.devstack.servers import LocalBroker, LocalDocumentStore
-from ugc.events.sinks import ChdbSink
 from ugc.settings import Settings
-from ugc.web import Service
+from ugc.warehouse.embedded import ChdbSink
+from ugc.web.service import Service
 
 pytestmark = pytest.mark.integration
 
@@ -42,36 +43,42 @@ def document_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDo
 @pytest.fixture
 def mongo_settings(base_settings: Settings, document_store: LocalDocumentStore) -> Settings:
     """Settings on the shared document store, with a database of this test's own."""
-    return base_settings.model_copy(
-        update={"mongo_url": document_store.url, "mongo_database": f"t_{uuid.uuid4().hex[:12]}"}
+    return base_settings.replace(
+        mongo_url=document_store.url, mongo_database=f"t_{uuid.uuid4().hex[:12]}"
     )
 
 
 @pytest.fixture
 def kafka_settings(base_settings: Settings, broker: LocalBroker) -> Settings:
     """Settings on the shared broker, with a topic of this test's own."""
-    return base_settings.model_copy(
-        update={
-            "kafka_bootstrap": broker.bootstrap,
-            "kafka_idempotence": False,
-            "kafka_topic": f"events-{uuid.uuid4().hex[:12]}",
-            "kafka_partitions": 3,
-        }
+    return base_settings.replace(
+        kafka_bootstrap=broker.bootstrap,
+        kafka_idempotence=False,
+        kafka_topic=f"events-{uuid.uuid4().hex[:12]}",
+        kafka_partitions=3,
     )
 
 
 async def http_client(
-    service: Service, *, raise_app_exceptions: bool = True
+    opened: AbstractAsyncContextManager[Service], *, raise_app_exceptions: bool = True
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the service, inside its lifespan (clients opened and closed).
+    """An HTTP client on a service while it is open (its clients opened, then closed).
 
     Starlette re-raises an unhandled exception after it answered 500 (so the
     server logs it); `raise_app_exceptions=False` lets a test read that answer.
     """
-    async with service.lifespan():
-        transport = httpx.ASGITransport(app=service, raise_app_exceptions=raise_app_exceptions)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ugc.test") as client:
-            yield client
+    async with opened as service, client_of(service, raise_app_exceptions) as client:
+        yield client
+
+
+@asynccontextmanager
+async def client_of(
+    service: Service, raise_app_exceptions: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a service that is open."""
+    transport = httpx.ASGITransport(app=service, raise_app_exceptions=raise_app_exceptions)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ugc.test") as client:
+        yield client
 
 
 async def read_topic(
@@ -130,16 +137,14 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbSink]:
 def pipeline_settings(kafka_settings: Settings) -> Settings:
     """A topic, consumer group, dead-letter topic and ClickHouse database of this test."""
     tag = uuid.uuid4().hex[:12]
-    return kafka_settings.model_copy(
-        update={
-            "clickhouse_database": f"t_{tag}",
-            "loader_group": f"loader-{tag}",
-            "dead_letter_topic": f"dead-letter-{tag}",
-            "loader_max_wait_s": 0.2,
-            "loader_retry_cap_s": 0.5,
-            "loader_session_timeout_ms": 6000,
-            "analytics_rankings_refresh_s": 0.2,
-        }
+    return kafka_settings.replace(
+        clickhouse_database=f"t_{tag}",
+        loader_group=f"loader-{tag}",
+        dead_letter_topic=f"dead-letter-{tag}",
+        loader_max_wait_s=0.2,
+        loader_retry_cap_s=0.5,
+        loader_session_timeout_ms=6000,
+        analytics_rankings_refresh_s=0.2,
     )
 
 

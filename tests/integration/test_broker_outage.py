@@ -11,7 +11,7 @@ import pytest
 from tests.integration.conftest import http_client
 from ugc.devstack.processes import free_port
 from ugc.devstack.servers import LocalBroker
-from ugc.events.app import create_events_service
+from ugc.events.app import open_events_service
 from ugc.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -25,16 +25,12 @@ async def test_broker_down_gives_503_then_202_when_it_is_back(
 ) -> None:
     broker = LocalBroker(free_port(), tmp_path)
     broker.start()
-    settings = base_settings.model_copy(
-        update={
-            "kafka_bootstrap": broker.bootstrap,
-            "kafka_idempotence": False,
-            "kafka_send_timeout_s": 1.0,
-        }
+    settings = base_settings.replace(
+        kafka_bootstrap=broker.bootstrap, kafka_idempotence=False, kafka_send_timeout_s=1.0
     )
     headers = {"Authorization": f"Bearer {token_for('u1')}"}
     try:
-        async for client in http_client(create_events_service(settings)):
+        async for client in http_client(open_events_service(settings)):
             assert (
                 await client.post("/api/v1/events", json=EVENT, headers=headers)
             ).status_code == 202

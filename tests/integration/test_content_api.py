@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import http_client
-from ugc.content.app import create_content_service
+from ugc.content.app import open_content_service
 from ugc.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -22,7 +22,7 @@ TEXT = "A slow, patient film that pays off in its last act."
 
 @pytest.fixture
 async def client(mongo_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async for c in http_client(create_content_service(mongo_settings)):
+    async for c in http_client(open_content_service(mongo_settings)):
         yield c
 
 
@@ -305,10 +305,8 @@ async def test_the_summary_refuses_a_malformed_film_id_with_the_field(
 async def test_a_user_writing_too_fast_gets_429_with_retry_after(
     mongo_settings: Settings, as_user: Callable[[str], dict[str, str]]
 ) -> None:
-    settings = mongo_settings.model_copy(
-        update={"content_write_burst": 2, "content_writes_per_minute": 1}
-    )
-    async for client in http_client(create_content_service(settings)):
+    settings = mongo_settings.replace(content_write_burst=2, content_writes_per_minute=1)
+    async for client in http_client(open_content_service(settings)):
         statuses = [
             (
                 await client.put(

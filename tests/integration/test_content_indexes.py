@@ -14,7 +14,7 @@ import pytest
 from pymongo import AsyncMongoClient, monitoring
 
 from tests.integration.conftest import http_client
-from ugc.content.app import create_content_service
+from ugc.content.app import open_content_service
 from ugc.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -76,12 +76,12 @@ def stages(plan: dict[str, Any]) -> list[str]:
 async def test_every_content_query_uses_an_index(
     mongo_settings: Settings, token_for: Callable[..., str]
 ) -> None:
-    recorder = Recorder(mongo_settings.mongo_database)
+    recorder = Recorder(mongo_settings.mongo.database)
     monitoring.register(recorder)
     film = str(uuid.uuid4())
     users = [f"user-{i}" for i in range(12)]
     auth = {u: {"Authorization": f"Bearer {token_for(u)}"} for u in users}
-    async for client in http_client(create_content_service(mongo_settings)):
+    async for client in http_client(open_content_service(mongo_settings)):
         for i, user in enumerate(users):
             await client.put(
                 f"/api/v1/films/{film}/rating", json={"score": i % 11}, headers=auth[user]
@@ -122,8 +122,8 @@ async def test_every_content_query_uses_an_index(
         "ratings",
         "bookmarks",
     }
-    mongo = AsyncMongoClient(mongo_settings.mongo_url or "")
-    db = mongo[mongo_settings.mongo_database]
+    mongo = AsyncMongoClient(mongo_settings.mongo.url or "")
+    db = mongo[mongo_settings.mongo.database]
     problems = []
     try:
         for command in (one for recorded in recorder.commands for one in explainable(recorded)):

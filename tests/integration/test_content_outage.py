@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import http_client
-from ugc.content.app import create_content_service
+from ugc.content.app import open_content_service
 from ugc.content.store import review_pages
 from ugc.devstack.processes import free_port
 from ugc.devstack.servers import LocalDocumentStore
@@ -24,11 +24,11 @@ async def test_store_down_gives_503_then_200_when_it_is_back(
 ) -> None:
     store = LocalDocumentStore(free_port(), tmp_path / "data", tmp_path / "logs")
     store.start()
-    settings = base_settings.model_copy(update={"mongo_url": store.url, "mongo_timeout_s": 1.0})
+    settings = base_settings.replace(mongo_url=store.url, mongo_timeout_s=1.0)
     headers = {"Authorization": f"Bearer {token_for('u1')}"}
     path = f"/api/v1/films/{uuid.uuid4()}/rating"
     try:
-        async for client in http_client(create_content_service(settings)):
+        async for client in http_client(open_content_service(settings)):
             assert (await client.put(path, json={"score": 7}, headers=headers)).status_code == 200
 
             store.process.kill()
@@ -56,7 +56,7 @@ async def test_a_ranking_longer_than_the_frozen_cap_pages_on_by_score(
     monkeypatch.setattr(review_pages, "RANKING_CAP", 3)
     film = str(uuid.uuid4())
     text = "Long enough to be a review of this film."
-    async for client in http_client(create_content_service(mongo_settings)):
+    async for client in http_client(open_content_service(mongo_settings)):
         ids = []
         for i in range(7):
             auth = {"Authorization": f"Bearer {token_for(f'author-{i}')}"}

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from ugc.events.contract import EVENT_ADAPTER, MAX_SECONDS, RECORD_FIELDS, Arrival
-from ugc.events.migrations import migrate
-from ugc.events.sinks import ChdbSink
+from ugc.events.contract import EVENT_ADAPTER, MAX_SECONDS, RECORD_FIELDS
+from ugc.events.records import Arrival
 from ugc.settings import Settings
+from ugc.warehouse.embedded import ChdbSink
+from ugc.warehouse.migrations import migrate
 
 pytestmark = pytest.mark.integration
 
@@ -68,8 +69,8 @@ EDGES: list[dict[str, Any]] = [
 async def test_every_edge_of_the_contract_lands_in_clickhouse(
     pipeline_settings: Settings, warehouse: ChdbSink
 ) -> None:
-    await migrate(warehouse, pipeline_settings)
-    table = f"{pipeline_settings.clickhouse_database}.events"
+    await migrate(warehouse, pipeline_settings.clickhouse)
+    table = f"{pipeline_settings.clickhouse.database}.events"
     events = [EVENT_ADAPTER.validate_python(edge) for edge in EDGES]
     lines = Arrival.now('user-édge "x"').records(events)
 

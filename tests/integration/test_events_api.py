@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from tests.integration.conftest import http_client, read_events, read_topic
-from ugc.events.app import create_events_service
+from ugc.events.app import open_events_service
 from ugc.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,7 @@ def play(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def client(kafka_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async for c in http_client(create_events_service(kafka_settings)):
+    async for c in http_client(open_events_service(kafka_settings)):
         yield c
 
 
@@ -50,7 +50,7 @@ async def test_a_posted_event_comes_out_of_the_topic_keyed_by_user(
     assert response.json() == {"accepted": 1, "rejected": 0, "errors": []}
     assert response.headers["x-request-id"] == "req-1"
     ((record, value),) = await read_events(
-        kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 1
+        kafka_settings.kafka.bootstrap or "", kafka_settings.kafka.topic, 1
     )
     assert record.key == USER.encode()
     assert value["event_id"] == event_id
@@ -72,7 +72,7 @@ async def test_the_server_assigns_time_ordered_ids_when_the_client_sends_none(
     response = await client.post("/api/v1/events", json={"events": [play(), play()]}, headers=auth)
 
     assert response.status_code == 202
-    events = await read_events(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 2)
+    events = await read_events(kafka_settings.kafka.bootstrap or "", kafka_settings.kafka.topic, 2)
     ids = [uuid.UUID(value["event_id"]) for _, value in events]
     assert len(set(ids)) == 2
     assert ids == sorted(ids)  # in the order they were sent
@@ -103,7 +103,7 @@ async def test_a_mixed_batch_accepts_only_the_valid_events(
         (2, "position_sec"),
         (4, "user_id"),
     ]
-    events = await read_events(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 2)
+    events = await read_events(kafka_settings.kafka.bootstrap or "", kafka_settings.kafka.topic, 2)
     # The events of one request share one record, in the order they were sent.
     assert [value["type"] for _, value in events] == ["play", "search"]
     assert len({record.offset for record, _ in events}) == 1
@@ -120,7 +120,7 @@ async def test_a_batch_with_no_valid_event_is_422_and_publishes_nothing(
     assert response.headers["content-type"] == "application/problem+json"
     assert {e["index"] for e in response.json()["errors"]} == {0, 1}
     assert (
-        await read_topic(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 0, 1)
+        await read_topic(kafka_settings.kafka.bootstrap or "", kafka_settings.kafka.topic, 0, 1)
         == []
     )
 
@@ -144,7 +144,7 @@ async def test_gzip_bodies_and_sendbeacon_text_plain_are_accepted(
     assert gz.json()["accepted"] == 2
     assert beacon.status_code == 204
     assert beacon.content == b""
-    events = await read_events(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 3)
+    events = await read_events(kafka_settings.kafka.bootstrap or "", kafka_settings.kafka.topic, 3)
     assert len(events) == 3
 
 
@@ -175,7 +175,7 @@ async def test_the_prototype_endpoint_still_works_with_the_user_from_the_token(
     assert huge.status_code == 422
     assert huge.json()["errors"][0]["field"] == "viewed_frame"
     ((_, value),) = await read_events(
-        kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, 1
+        kafka_settings.kafka.bootstrap or "", kafka_settings.kafka.topic, 1
     )
     assert (value["type"], value["position_sec"], value["user_id"]) == ("view_progress", 42, USER)
 
@@ -245,9 +245,9 @@ async def test_bad_bodies_get_a_clear_4xx(
 async def test_over_the_decompressed_limit_is_413(
     kafka_settings: Settings, auth: dict[str, str]
 ) -> None:
-    settings = kafka_settings.model_copy(update={"max_decompressed_bytes": 64 * 1024})
+    settings = kafka_settings.replace(max_decompressed_bytes=64 * 1024)
     body = gzip.compress(orjson.dumps({"events": [play(page="x" * 100)] * 1000}))
-    async for client in http_client(create_events_service(settings)):
+    async for client in http_client(open_events_service(settings)):
         response = await client.post(
             "/api/v1/events",
             content=body,

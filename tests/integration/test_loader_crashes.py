@@ -16,7 +16,7 @@ import pytest
 
 from tests.integration.conftest import http_client
 from ugc.devstack.processes import ManagedProcess, free_port
-from ugc.events.app import create_events_service
+from ugc.events.app import open_events_service
 from ugc.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -32,14 +32,14 @@ def loader_process(
         **os.environ,
         "UGC_ENVIRONMENT": "test",
         "UGC_DATA_DIR": str(data_dir),
-        "UGC_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",
-        "UGC_KAFKA_TOPIC": settings.kafka_topic,
+        "UGC_KAFKA_BOOTSTRAP": settings.kafka.bootstrap or "",
+        "UGC_KAFKA_TOPIC": settings.kafka.topic,
         "UGC_KAFKA_IDEMPOTENCE": "false",
-        "UGC_LOADER_GROUP": settings.loader_group,
+        "UGC_LOADER_GROUP": settings.loader.group,
         "UGC_LOADER_MAX_ROWS": "300",
         "UGC_LOADER_MAX_WAIT_S": "0.2",
         "UGC_LOADER_SESSION_TIMEOUT_MS": "6000",
-        "UGC_DEAD_LETTER_TOPIC": settings.dead_letter_topic,
+        "UGC_DEAD_LETTER_TOPIC": settings.loader.dead_letter_topic,
         "UGC_METRICS_PORT": str(metrics_port),
     }
     return ManagedProcess("loader", [sys.executable, "-m", "ugc", "etl"], log, env=env)
@@ -80,7 +80,7 @@ async def test_sigkill_mid_batch_again_and_again_leaves_one_row_per_event(
     pipeline_settings: Settings, token_for: Callable[..., str], tmp_path: Path
 ) -> None:
     settings = pipeline_settings
-    async for client in http_client(create_events_service(settings)):
+    async for client in http_client(open_events_service(settings)):
         for request in range(EVENTS // 100):
             headers = {"Authorization": f"Bearer {token_for(f'user-{request % 37}')}"}
             batch = [
@@ -101,7 +101,7 @@ async def test_sigkill_mid_batch_again_and_again_leaves_one_row_per_event(
     metrics_port = free_port()
     loader = loader_process(settings, tmp_path, log, metrics_port)
     loader.start()
-    caught_up = "lag by partition " + str(dict.fromkeys(range(settings.kafka_partitions), 0))
+    caught_up = "lag by partition " + str(dict.fromkeys(range(settings.kafka.partitions), 0))
     wait_for_line(log, caught_up, seen, timeout_s=90)
     metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
     assert "ugc_loader_rows_total" in metrics

@@ -18,13 +18,13 @@ import sentry_sdk
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from tests.integration.conftest import http_client, read_topic, wait_for_rows
-from ugc.analytics.app import create_analytics_service
-from ugc.events.app import create_events_service
-from ugc.events.sinks import ChdbSink
+from tests.integration.conftest import client_of, http_client, read_topic, wait_for_rows
+from ugc.events.app import open_events_service
+from ugc.loader.process import loader_running
 from ugc.observability.errors import init_sentry
 from ugc.observability.logs import configure_logging
 from ugc.settings import Settings
+from ugc.warehouse.embedded import ChdbSink
 
 pytestmark = pytest.mark.integration
 
@@ -59,9 +59,9 @@ def flat(record: dict[str, object], dotted: str) -> object:
 async def test_access_log_lines_are_ecs_json_with_the_request_fields_and_no_token(
     kafka_settings: Settings, token_for: Callable[..., str], log_file: Path
 ) -> None:
-    settings = kafka_settings.model_copy(update={"access_log": "all"})
+    settings = kafka_settings.replace(access_log="all")
     token = token_for("user-7")
-    async for client in http_client(create_events_service(settings)):
+    async for client in http_client(open_events_service(settings)):
         ok = await client.post(
             "/api/v1/events",
             json={"type": "play", "film_id": FILM, "position_sec": 1},
@@ -104,17 +104,16 @@ async def test_one_request_id_in_the_response_the_kafka_header_and_the_loader_lo
     pipeline_settings: Settings, warehouse: ChdbSink, token_for: Callable[..., str], log_file: Path
 ) -> None:
     headers = {"Authorization": f"Bearer {token_for('user-8')}", "X-Request-Id": "trace-me-42"}
-    analytics = create_analytics_service(pipeline_settings, with_loader=True, sink=warehouse)
-    async for events in http_client(create_events_service(pipeline_settings)):
-        async for _ in http_client(analytics):
+    async for events in http_client(open_events_service(pipeline_settings)):
+        async with loader_running(pipeline_settings, warehouse):
             response = await events.post(
                 "/api/v1/events",
                 json={"type": "pause", "film_id": FILM, "position_sec": 3},
                 headers=headers,
             )
-            assert await wait_for_rows(warehouse, pipeline_settings.clickhouse_database, 1) == 1
+            assert await wait_for_rows(warehouse, pipeline_settings.clickhouse.database, 1) == 1
     (record,) = await read_topic(
-        pipeline_settings.kafka_bootstrap or "", pipeline_settings.kafka_topic, 1
+        pipeline_settings.kafka.bootstrap or "", pipeline_settings.kafka.topic, 1
     )
 
     assert response.headers["x-request-id"] == "trace-me-42"
@@ -154,18 +153,16 @@ async def test_a_handler_exception_reaches_sentry_tagged_with_the_request_id(
     kafka_settings: Settings, sentry_endpoint: tuple[str, list[bytes]]
 ) -> None:
     dsn, received = sentry_endpoint
-    settings = kafka_settings.model_copy(
-        update={"sentry_dsn": SecretStr(dsn), "release": "ugc@test"}
-    )
-    assert init_sentry(settings, component="ugc-test")
-    service = create_events_service(settings)
+    settings = kafka_settings.replace(sentry_dsn=SecretStr(dsn), release="ugc@test")
+    assert init_sentry(settings.observability, environment="test", component="ugc-test")
+    async with open_events_service(settings) as service:
 
-    @service.api.get("/boom")
-    async def boom() -> None:
-        raise RuntimeError("the handler broke")
+        @service.api.get("/boom")
+        async def boom() -> None:
+            raise RuntimeError("the handler broke")
 
-    async for client in http_client(service, raise_app_exceptions=False):
-        response = await client.get("/boom", headers={"X-Request-Id": "boom-1"})
+        async with client_of(service, raise_app_exceptions=False) as client:
+            response = await client.get("/boom", headers={"X-Request-Id": "boom-1"})
     sentry_sdk.flush(timeout=5)
     deadline = time.monotonic() + 5
     while (
@@ -198,7 +195,7 @@ async def test_metrics_move_with_the_traffic(
         "events": [{"type": "seek", "film_id": FILM, "from_sec": 1, "to_sec": 9}] * 3
         + [{"type": "play", "film_id": FILM, "position_sec": 9}, {"type": "nope"}]
     }
-    async for client in http_client(create_events_service(kafka_settings)):
+    async for client in http_client(open_events_service(kafka_settings)):
         before = (await client.get("/metrics")).text
         assert (await client.post("/api/v1/events", json=batch, headers=headers)).status_code == 202
         assert (await client.post("/api/v1/events", json={}, headers={})).status_code == 401
@@ -221,6 +218,32 @@ async def test_metrics_move_with_the_traffic(
     assert delta("ugc_kafka_publish_seconds_count") == 1
 
 
+async def test_the_prototype_path_moves_the_same_metrics_as_the_intake(
+    kafka_settings: Settings, token_for: Callable[..., str]
+) -> None:
+    headers = {"Authorization": f"Bearer {token_for('user-11')}"}
+    async for client in http_client(open_events_service(kafka_settings)):
+        before = (await client.get("/metrics")).text
+        saved = await client.post(
+            "/api/v1/view_progress/save", json={"film_id": FILM, "viewed_frame": 5}, headers=headers
+        )
+        posted = await client.post(
+            "/api/v1/events",
+            json={"type": "view_progress", "film_id": FILM, "position_sec": 6},
+            headers=headers,
+        )
+        after = (await client.get("/metrics")).text
+    assert (saved.status_code, posted.status_code) == (200, 202)
+
+    def delta(name: str, **labels: str) -> float:
+        return metric(after, name, **labels) - metric(before, name, **labels)
+
+    assert delta("ugc_events_accepted_total", type="view_progress") == 2
+    assert delta("ugc_kafka_publish_seconds_count") == 2
+    for route, status in (("/api/v1/view_progress/save", "200"), ("/api/v1/events", "202")):
+        assert delta("ugc_http_requests_total", service="events", route=route, status=status) == 1
+
+
 class _BrokenPublisher:
     """A bug inside the intake, after the request was read: not a broker outage."""
 
@@ -234,7 +257,7 @@ class _BrokenPublisher:
 async def test_a_direct_endpoint_failing_answers_500_with_its_request_id_logged_and_counted(
     kafka_settings: Settings, token_for: Callable[..., str], log_file: Path
 ) -> None:
-    service = create_events_service(kafka_settings, _BrokenPublisher())
+    service = open_events_service(kafka_settings, publisher=_BrokenPublisher())
     headers = {"Authorization": f"Bearer {token_for('user-10')}"}
     async for client in http_client(service):
         before = (await client.get("/metrics")).text

@@ -15,14 +15,16 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tests.integration.conftest import http_client, read_topic, wait_for_rows
-from ugc.analytics.app import create_analytics_service
-from ugc.events.app import create_events_service
-from ugc.events.contract import EVENT_ADAPTER, Arrival
-from ugc.events.loader import Loader
-from ugc.events.migrations import migrate
-from ugc.events.publisher import ensure_topic
-from ugc.events.sinks import ChdbSink, SinkError
+from ugc.analytics.app import open_analytics_service
+from ugc.events.app import open_events_service
+from ugc.events.contract import EVENT_ADAPTER
+from ugc.events.records import Arrival
+from ugc.events.topics import ensure_topic
+from ugc.loader.loader import Loader
+from ugc.loader.process import loader_running
 from ugc.settings import Settings
+from ugc.warehouse.embedded import ChdbSink
+from ugc.warehouse.sink import SinkError
 
 pytestmark = pytest.mark.integration
 
@@ -39,11 +41,11 @@ class Pipeline:
 
 
 async def running(settings: Settings, sink: Any) -> AsyncIterator[Pipeline]:
-    """The events API and the analytics API with its loader, as `ugc dev` runs them."""
-    analytics_service = create_analytics_service(settings, with_loader=True, sink=sink)
-    async for events in http_client(create_events_service(settings)):
-        async for analytics in http_client(analytics_service):
-            yield Pipeline(events, analytics, analytics_service.api.state.loader)
+    """The events API, the analytics API and the loader beside it, as `ugc dev` runs them."""
+    async for events in http_client(open_events_service(settings)):
+        async for analytics in http_client(open_analytics_service(settings, sink=sink)):
+            async with loader_running(settings, sink) as loader:
+                yield Pipeline(events, analytics, loader)
 
 
 async def eventually_top(
@@ -93,7 +95,7 @@ async def test_posted_events_reach_clickhouse_and_the_analytics(
             await app.events.post("/api/v1/events", json=bob_events, headers=bob)
         ).status_code == 202
 
-        assert await wait_for_rows(warehouse, pipeline_settings.clickhouse_database, 6) == 6
+        assert await wait_for_rows(warehouse, pipeline_settings.clickhouse.database, 6) == 6
 
         stats = (
             await app.analytics.get(f"/api/v1/analytics/films/{FILM}/stats", headers=alice)
@@ -148,7 +150,7 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_rest_lands
 ) -> None:
     settings = pipeline_settings
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=False
+        bootstrap_servers=settings.kafka.bootstrap, enable_idempotence=False
     )
     await producer.start()
     try:
@@ -162,16 +164,16 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_rest_lands
                 [EVENT_ADAPTER.validate_python(playback("stop", 3)) for _ in range(2)]
             )
             poison = await producer.send_and_wait(
-                settings.kafka_topic, b"\n".join([good[0], POISON, good[1]]), key=b"dave",
+                settings.kafka.topic, b"\n".join([good[0], POISON, good[1]]), key=b"dave",
                 headers=[("x-request-id", b"req-poison")],
             )  # fmt: skip
             await app.events.post(
                 "/api/v1/events", json={"events": [playback("pause", 2)] * 2}, headers=headers
             )
 
-            assert await wait_for_rows(warehouse, settings.clickhouse_database, 7) == 7
+            assert await wait_for_rows(warehouse, settings.clickhouse.database, 7) == 7
             (dead,) = await read_topic(
-                settings.kafka_bootstrap or "", settings.dead_letter_topic, 1
+                settings.kafka.bootstrap or "", settings.loader.dead_letter_topic, 1
             )
     finally:
         await producer.stop()
@@ -214,11 +216,11 @@ async def test_clickhouse_failing_for_a_while_delays_rows_but_loses_none(
                 "/api/v1/events", json=playback("view_progress", position), headers=headers
             )
 
-        assert await wait_for_rows(warehouse, pipeline_settings.clickhouse_database, 10) == 10
+        assert await wait_for_rows(warehouse, pipeline_settings.clickhouse.database, 10) == 10
         assert app.loader.stats.insert_failures == 4
         assert app.loader.stats.dead_lettered == 0
     assert flaky.left == 0
-    table = f"{pipeline_settings.clickhouse_database}.events"
+    table = f"{pipeline_settings.clickhouse.database}.events"
     rows = await warehouse.query(
         f"SELECT arraySort(groupArray(position_sec)) AS p FROM {table} FINAL"
     )
@@ -253,51 +255,47 @@ class FirstInsertLast:
 async def test_offsets_are_committed_in_batch_order_whatever_order_inserts_end_in(
     pipeline_settings: Settings, warehouse: ChdbSink
 ) -> None:
-    settings = pipeline_settings.model_copy(update={"kafka_partitions": 1, "loader_max_rows": 5})
-    await ensure_topic(settings)
+    settings = pipeline_settings.replace(kafka_partitions=1, loader_max_rows=5)
+    await ensure_topic(settings.kafka)
     lines = Arrival.now("frank").records(
         [EVENT_ADAPTER.validate_python(playback("view_progress", p)) for p in range(10)]
     )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap)
     await producer.start()
     try:
         for line in lines:  # a record each: two batches of five
-            await producer.send_and_wait(settings.kafka_topic, line, key=b"frank")
+            await producer.send_and_wait(settings.kafka.topic, line, key=b"frank")
     finally:
         await producer.stop()
     sink = FirstInsertLast(warehouse)
-    await migrate(warehouse, settings)
-    loader = Loader(settings, sink)  # type: ignore[arg-type]
-    running_loader = asyncio.create_task(loader.run())
-    try:
-        await asyncio.wait_for(sink.later_in.wait(), timeout=30)
-        # The second batch is in, the first is not: committing the second's offsets
-        # now would make a crash skip the first.
-        await asyncio.sleep(1)
-        assert await committed(settings) is None
+    async with loader_running(settings, sink):  # type: ignore[arg-type]
+        try:
+            await asyncio.wait_for(sink.later_in.wait(), timeout=30)
+            # The second batch is in, the first is not: committing the second's offsets
+            # now would make a crash skip the first.
+            await asyncio.sleep(1)
+            assert await committed(settings) is None
 
-        sink.release_first.set()
-        assert await wait_for_rows(warehouse, settings.clickhouse_database, 10) == 10
-        deadline = asyncio.get_running_loop().time() + 30
-        while await committed(settings) != 10:
-            assert asyncio.get_running_loop().time() < deadline, "offsets never committed"
-            await asyncio.sleep(0.1)
-    finally:
-        sink.release_first.set()
-        loader.stop()
-        await running_loader
+            sink.release_first.set()
+            assert await wait_for_rows(warehouse, settings.clickhouse.database, 10) == 10
+            deadline = asyncio.get_running_loop().time() + 30
+            while await committed(settings) != 10:
+                assert asyncio.get_running_loop().time() < deadline, "offsets never committed"
+                await asyncio.sleep(0.1)
+        finally:
+            sink.release_first.set()
 
 
 async def committed(settings: Settings) -> int | None:
     """The loader group's committed offset of the topic's only partition."""
     reader = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=settings.loader_group,
+        bootstrap_servers=settings.kafka.bootstrap,
+        group_id=settings.loader.group,
         enable_auto_commit=False,
     )
     await reader.start()
     try:
-        offset: int | None = await reader.committed(TopicPartition(settings.kafka_topic, 0))
+        offset: int | None = await reader.committed(TopicPartition(settings.kafka.topic, 0))
     finally:
         await reader.stop()
     return offset

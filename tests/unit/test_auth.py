@@ -18,17 +18,17 @@ pytestmark = pytest.mark.unit
 def test_a_good_token_gives_the_user_and_roles(base_settings: Settings, keys: KeyMaterial) -> None:
     token = issue_token(keys, subject="u-1", roles=["analyst"], ttl_s=60)
 
-    principal = TokenVerifier(base_settings, keys).principal(f"Bearer {token}")
+    principal = TokenVerifier(base_settings.jwt, keys).principal(f"Bearer {token}")
 
     assert principal.user_id == "u-1"
     assert principal.has_role("analyst")
 
 
 def test_the_user_claim_is_configurable(base_settings: Settings, keys: KeyMaterial) -> None:
-    settings = base_settings.model_copy(update={"jwt_user_claim": "login"})
+    settings = base_settings.replace(jwt_user_claim="login")
     token = jwt.encode({"login": "neo", "exp": int(time.time()) + 60}, keys.verify_key, "HS256")
 
-    assert TokenVerifier(settings, keys).principal(f"Bearer {token}").user_id == "neo"
+    assert TokenVerifier(settings.jwt, keys).principal(f"Bearer {token}").user_id == "neo"
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_bad_claims_are_401(
     token = jwt.encode(claims, keys.verify_key, "HS256")
 
     with pytest.raises(Problem) as caught:
-        TokenVerifier(base_settings, keys).principal(f"Bearer {token}")
+        TokenVerifier(base_settings.jwt, keys).principal(f"Bearer {token}")
 
     assert caught.value.status == 401
     assert phrase in caught.value.detail
@@ -56,7 +56,7 @@ def test_alg_none_is_refused(base_settings: Settings, keys: KeyMaterial) -> None
     token = jwt.encode({"sub": "u", "exp": 4_000_000_000}, key=None, algorithm="none")
 
     with pytest.raises(Problem) as caught:
-        TokenVerifier(base_settings, keys).principal(f"Bearer {token}")
+        TokenVerifier(base_settings.jwt, keys).principal(f"Bearer {token}")
 
     assert caught.value.status == 401
 
@@ -71,7 +71,7 @@ def test_rs256_with_the_auth_services_public_key(base_settings: Settings) -> Non
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
-    settings = base_settings.model_copy(update={"jwt_secret": None, "jwt_public_key": public_pem})
+    settings = base_settings.replace(jwt_secret=None, jwt_public_key=public_pem)
     keys = load_keys(settings)
 
     token = issue_token(keys, subject="u-9", roles=[], ttl_s=60, private_key=private_pem)
@@ -79,22 +79,56 @@ def test_rs256_with_the_auth_services_public_key(base_settings: Settings) -> Non
         {"sub": "u-9", "exp": 4_000_000_000}, "a-guessed-secret-" + "g" * 32, "HS256"
     )
 
-    verifier = TokenVerifier(settings, keys)
+    verifier = TokenVerifier(settings.jwt, keys)
     assert verifier.principal(f"Bearer {token}").user_id == "u-9"
     with pytest.raises(Problem):
         verifier.principal(f"Bearer {forged}")
 
 
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_a_cached_token_still_expires(base_settings: Settings, keys: KeyMaterial) -> None:
-    settings = base_settings.model_copy(update={"jwt_leeway_s": 0})
-    verifier = TokenVerifier(settings, keys)
-    token = jwt.encode({"sub": "u", "exp": int(time.time()) + 1}, keys.verify_key, "HS256")
-    verifier.principal(f"Bearer {token}")
+    clock = Clock(1_900_000_000.0)
+    verifier = TokenVerifier(base_settings.replace(jwt_leeway_s=5).jwt, keys, clock=clock)
+    token = jwt.encode({"sub": "u", "exp": 1_900_000_060}, keys.verify_key, "HS256")
+    verifier.principal(f"Bearer {token}")  # verified, and remembered
 
-    time.sleep(1.1)
-
-    with pytest.raises(Problem):
+    clock.now += 64  # past exp, within the leeway
+    assert verifier.principal(f"Bearer {token}").user_id == "u"
+    clock.now += 2  # past exp and the leeway
+    with pytest.raises(Problem) as caught:
         verifier.principal(f"Bearer {token}")
+    assert "expired" in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    ("claims", "phrase"),
+    [
+        ({"sub": "u", "exp": 1_900_000_600, "nbf": 1_900_000_100}, "not valid yet"),
+        ({"sub": "u", "exp": "tomorrow"}, "must be a number"),
+        ({"sub": "u", "exp": True}, "must be a number"),
+        ({"sub": "u", "exp": 10**400}, None),  # far future: valid, and no overflow
+    ],
+)
+def test_token_times_are_read_against_the_verifiers_clock(
+    base_settings: Settings, keys: KeyMaterial, claims: dict[str, object], phrase: str | None
+) -> None:
+    verifier = TokenVerifier(base_settings.jwt, keys, clock=Clock(1_900_000_000.0))
+    token = jwt.encode(claims, keys.verify_key, "HS256")
+
+    if phrase is None:
+        assert verifier.principal(f"Bearer {token}").user_id == "u"
+        return
+    with pytest.raises(Problem) as caught:
+        verifier.principal(f"Bearer {token}")
+    assert caught.value.status == 401
+    assert phrase in caught.value.detail
 
 
 def test_the_dev_secret_is_made_once_and_kept(tmp_path: Path) -> None:

@@ -12,11 +12,10 @@ from ugc.events.contract import (
     EVENT_TYPES,
     RECORD_FIELDS,
     SCHEMA_VERSION,
-    Arrival,
     json_schema,
     occurred_at,
-    pack_lines,
 )
+from ugc.events.records import Arrival, pack_lines
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,7 @@ import pytest
 
 from ugc.content import cursor
 from ugc.content.errors import InvalidCursor
-from ugc.events.sinks import SinkError
+from ugc.warehouse.sink import SinkError
 
 pytestmark = pytest.mark.unit
 

@@ -5,14 +5,14 @@ import re
 import pytest
 
 from ugc.events.contract import RECORD_FIELDS
-from ugc.events.migrations import statements
 from ugc.settings import Settings
+from ugc.warehouse.migrations import statements
 
 pytestmark = pytest.mark.unit
 
 
 def test_one_server_gets_the_files_as_written() -> None:
-    found = statements(Settings(_env_file=None, clickhouse_database="stats"))  # type: ignore[call-arg]
+    found = statements(Settings(_env_file=None, clickhouse_database="stats").clickhouse)  # type: ignore[call-arg]
 
     assert [v for v, _ in found][:2] == ["001_events#0", "002_film_daily#0"]
     assert all("{" not in re.sub(r"\{\w+:\w+\}", "", sql) for _, sql in found)
@@ -21,7 +21,9 @@ def test_one_server_gets_the_files_as_written() -> None:
 
 
 def test_a_cluster_gets_replicated_local_tables_behind_distributed_ones() -> None:
-    found = [sql for _, sql in statements(Settings(_env_file=None, clickhouse_cluster="main"))]  # type: ignore[call-arg]
+    found = [
+        sql for _, sql in statements(Settings(_env_file=None, clickhouse_cluster="main").clickhouse)
+    ]  # type: ignore[call-arg]
     local = [
         s
         for s in found
@@ -41,7 +43,7 @@ def test_a_cluster_gets_replicated_local_tables_behind_distributed_ones() -> Non
 def test_the_events_table_has_a_column_for_every_record_field() -> None:
     (events,) = [
         sql
-        for v, sql in statements(Settings(_env_file=None))
+        for v, sql in statements(Settings(_env_file=None).clickhouse)
         if v == "001_events#0"  # type: ignore[call-arg]
     ]
     columns = set(re.findall(r"^\s{4}(\w+)\s+\S", events.split("PROJECTION")[0], re.M))

@@ -7,7 +7,7 @@ import pytest
 
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.analytics.rankings import TopFilmsRankings
-from ugc.events.sinks import SinkError
+from ugc.warehouse.sink import SinkError
 
 pytestmark = pytest.mark.unit
 

@@ -36,5 +36,5 @@ def test_settings_come_from_ugc_variables(monkeypatch: pytest.MonkeyPatch) -> No
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
 
-    assert settings.kafka_topic == "other"
-    assert settings.kafka_idempotence is False
+    assert settings.kafka.topic == "other"
+    assert settings.kafka.idempotence is False

@@ -4,16 +4,25 @@ signed-in user; one user's data to that user, or to the `analyst` role."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from ugc.analytics.models import (
+    AveragePosition,
+    DistinctViewers,
+    FilmStats,
+    FilmsWatched,
+    MaxPosition,
+    ResumePoint,
+    TopFilm,
+)
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.analytics.rankings import TopFilmsRankings, utc_today
 from ugc.auth import ANALYST_ROLE, Principal
 from ugc.problems import Problem
-from ugc.web import CurrentUser
+from ugc.web.dependencies import CurrentUser
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -60,7 +69,7 @@ async def top_films(
     since: date | None = None,
     until: date | None = None,
     limit: Limit = 10,
-) -> list[dict[str, Any]]:
+) -> list[TopFilm]:
     """The last 7 and 30 days come from a ranking kept ready (`Age` says how old it
     is, at most a minute by default); other periods are computed when asked."""
     del user
@@ -81,41 +90,38 @@ async def film_stats(
     user: CurrentUser,
     since: date | None = None,
     until: date | None = None,
-) -> dict[str, Any]:
+) -> FilmStats:
     del user
     start, end = _period(since, until)
-    stats = await queries.film_stats(film_id, start, end)
-    return {"film_id": str(film_id), "since": start, "until": end, **stats}
+    return await queries.film_stats(film_id, start, end)
 
 
 @router.get("/films/{film_id}/average-position", summary="Average position viewers reached")
-async def average_position(film_id: FilmId, queries: Queries, user: CurrentUser) -> dict[str, Any]:
+async def average_position(film_id: FilmId, queries: Queries, user: CurrentUser) -> AveragePosition:
     del user
-    return {"film_id": str(film_id), **await queries.average_position(film_id)}
+    return await queries.average_position(film_id)
 
 
 @router.get("/films/{film_id}/viewers", summary="Distinct viewers of a film")
-async def distinct_viewers(film_id: FilmId, queries: Queries, user: CurrentUser) -> dict[str, Any]:
+async def distinct_viewers(film_id: FilmId, queries: Queries, user: CurrentUser) -> DistinctViewers:
     del user
-    return {"film_id": str(film_id), **await queries.distinct_viewers(film_id)}
+    return await queries.distinct_viewers(film_id)
 
 
 @router.get("/users/{user_ref}/resume", summary="Where the user stopped in each film")
 async def resume_points(
     user_ref: UserRef, queries: Queries, user: CurrentUser, limit: Limit = 20
-) -> list[dict[str, Any]]:
+) -> list[ResumePoint]:
     return await queries.resume_points(_user(user_ref, user), limit)
 
 
 @router.get("/users/{user_ref}/films/{film_id}/max-position", summary="Furthest point reached")
 async def max_position(
     user_ref: UserRef, film_id: FilmId, queries: Queries, user: CurrentUser
-) -> dict[str, Any]:
-    who = _user(user_ref, user)
-    return {"user_id": who, "film_id": str(film_id), **await queries.max_position(who, film_id)}
+) -> MaxPosition:
+    return await queries.max_position(_user(user_ref, user), film_id)
 
 
 @router.get("/users/{user_ref}/films/count", summary="How many distinct films the user watched")
-async def distinct_films(user_ref: UserRef, queries: Queries, user: CurrentUser) -> dict[str, Any]:
-    who = _user(user_ref, user)
-    return {"user_id": who, **await queries.distinct_films(who)}
+async def distinct_films(user_ref: UserRef, queries: Queries, user: CurrentUser) -> FilmsWatched:
+    return await queries.distinct_films(_user(user_ref, user))

@@ -1,7 +1,7 @@
-"""The analytics API as a service, and (for `ugc dev`) the loader beside it.
+"""The analytics API as a service: `open_analytics_service(settings)`.
 
-chdb lets one process open its directory, so locally this service owns the
-embedded ClickHouse and runs the loader as a task next to the reads; in
+Locally chdb allows one process to open its directory, so `ugc dev` opens the
+embedded sink once and hands it to this service and to the loader beside it; in
 production the loader is its own process (`ugc etl`) and both talk to a server.
 """
 
@@ -13,117 +13,81 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from starlette.responses import Response
-
 from ugc.analytics.api import MAX_LIMIT, router
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.analytics.rankings import TopFilmsRankings
-from ugc.auth import TokenVerifier, load_keys
-from ugc.events.loader import Loader
-from ugc.events.migrations import migrate
-from ugc.events.sinks import ChdbSink, ClickHouseHttpSink, EventSink, SinkError
-from ugc.problems import Problem
-from ugc.settings import Settings
-from ugc.web import Service, health_router, new_api
+from ugc.problems import Problem, ProblemRegistry
+from ugc.settings import AnalyticsSettings, Settings
+from ugc.warehouse.connect import open_sink
+from ugc.warehouse.migrations import migrate
+from ugc.warehouse.sink import EventSink, SinkError
+from ugc.web.kit import ServiceKit
+from ugc.web.service import Service, assemble
 
 log = logging.getLogger(__name__)
 
 
-def open_sink(settings: Settings) -> EventSink:
-    if settings.clickhouse_url:
-        return ClickHouseHttpSink(settings.clickhouse_url)
-    return ChdbSink(settings.data_dir / "clickhouse")
-
-
-def create_analytics_service(
-    settings: Settings, *, with_loader: bool = False, sink: EventSink | None = None
+def analytics_service(
+    settings: Settings, queries: AnalyticsQueries, rankings: TopFilmsRankings | None
 ) -> Service:
-    """The analytics API; `with_loader` also runs the loader in this process (dev).
-
-    Without a `sink` it opens (and closes) the configured one; chdb allows one
-    directory per process, so tests pass the one they share.
-    """
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        warehouse = open_sink(settings) if sink is None else sink
-        try:
-            await migrate(warehouse, settings)
-            app.state.queries = queries = AnalyticsQueries(warehouse, settings.clickhouse_database)
-            async with (
-                _loader_beside(settings, warehouse, enabled=with_loader) as loader,
-                _rankings_kept(settings, queries) as rankings,
-            ):
-                app.state.loader = loader
-                app.state.rankings = rankings
-                yield
-        finally:
-            if sink is None:
-                await warehouse.close()
-
-    app = new_api(
-        settings,
-        name="analytics",
-        description="Viewing analytics from ClickHouse.",
-        lifespan=lifespan,
-        verifier=TokenVerifier(settings, load_keys(settings)),
-    )
-    app.add_exception_handler(SinkError, _sink_problem)
+    kit = ServiceKit.of(settings, "analytics")
+    register_problems(kit.problems)
 
     async def clickhouse_ready() -> bool:
         try:
-            await app.state.queries.ping()
+            await queries.ping()
         except SinkError:
             return False
         return True
 
-    checks = {"clickhouse": clickhouse_ready}
-    app.include_router(health_router(checks))
-    app.include_router(router)
-    return Service(app, checks=checks, name="analytics")
+    return assemble(
+        kit,
+        description="Viewing analytics from ClickHouse.",
+        routers=[router],
+        checks={"clickhouse": clickhouse_ready},
+        state={"queries": queries, "rankings": rankings},
+    )
+
+
+def register_problems(problems: ProblemRegistry) -> None:
+    def warehouse_problem(exc: SinkError) -> Problem:
+        log.error("analytics query failed: %s", exc)
+        return problems.unavailable("Analytics are unavailable right now; retry shortly.")
+
+    problems.register(SinkError, warehouse_problem)
 
 
 @asynccontextmanager
-async def _loader_beside(
-    settings: Settings, sink: EventSink, *, enabled: bool
-) -> AsyncIterator[Loader | None]:
-    if not enabled:
-        yield None
+async def open_analytics_service(
+    settings: Settings, *, sink: EventSink | None = None
+) -> AsyncIterator[Service]:
+    """The analytics API on `sink` (migrated first), or on the configured warehouse,
+    opened for as long as the block runs; the kept rankings refresh meanwhile."""
+    if sink is None:
+        async with (
+            open_sink(settings.clickhouse, settings.data_dir) as opened,
+            open_analytics_service(settings, sink=opened) as service,
+        ):
+            yield service
         return
-    loader = Loader(settings, sink)
-    task = asyncio.create_task(loader.run(), name="loader")
-    try:
-        yield loader
-    finally:
-        loader.stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 30)
+    await migrate(sink, settings.clickhouse)
+    queries = AnalyticsQueries(sink, settings.clickhouse.database)
+    async with rankings_kept(settings.analytics, queries) as rankings:
+        yield analytics_service(settings, queries, rankings)
 
 
 @asynccontextmanager
-async def _rankings_kept(
-    settings: Settings, queries: AnalyticsQueries
+async def rankings_kept(
+    settings: AnalyticsSettings, queries: AnalyticsQueries
 ) -> AsyncIterator[TopFilmsRankings | None]:
-    if not settings.analytics_rankings_refresh_s or not settings.analytics_rankings_days:
+    if not settings.rankings_refresh_s or not settings.rankings_days:
         yield None
         return
-    rankings = TopFilmsRankings(
-        queries, windows_days=settings.analytics_rankings_days, keep=MAX_LIMIT
-    )
-    task = asyncio.create_task(
-        rankings.keep_fresh(settings.analytics_rankings_refresh_s), name="top-films"
-    )
+    rankings = TopFilmsRankings(queries, windows_days=settings.rankings_days, keep=MAX_LIMIT)
+    task = asyncio.create_task(rankings.keep_fresh(settings.rankings_refresh_s), name="top-films")
     try:
         yield rankings
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-async def _sink_problem(_: Request, exc: Exception) -> Response:
-    log.error("analytics query failed: %s", exc)
-    return Problem(
-        503, "Analytics are unavailable right now; retry shortly.", headers={"Retry-After": "5"}
-    ).to_response()

@@ -12,7 +12,16 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from ugc.events.sinks import EventSink
+from ugc.analytics.models import (
+    AveragePosition,
+    DistinctViewers,
+    FilmStats,
+    FilmsWatched,
+    MaxPosition,
+    ResumePoint,
+    TopFilm,
+)
+from ugc.warehouse.sink import EventSink
 
 PLAYBACK = "('view_progress', 'play', 'pause', 'seek', 'stop', 'end', 'quality_change')"
 
@@ -29,8 +38,8 @@ class AnalyticsQueries:
         rows = await self._sink.query(sql, params)
         return rows[0] if rows else {}
 
-    async def film_stats(self, film_id: UUID, since: date, until: date) -> dict[str, Any]:
-        return await self._one(
+    async def film_stats(self, film_id: UUID, since: date, until: date) -> FilmStats:
+        row = await self._one(
             f"""
             SELECT uniqExact(user_id) AS viewers,
                    sum(greatest(furthest - earliest, 0)) AS watch_seconds,
@@ -47,8 +56,9 @@ class AnalyticsQueries:
             """,  # noqa: S608 - the database name is a validated identifier
             {"film": str(film_id), "since": since.isoformat(), "until": until.isoformat()},
         )
+        return FilmStats(film_id=film_id, since=since, until=until, **row)
 
-    async def top_films(self, since: date, until: date, limit: int) -> list[dict[str, Any]]:
+    async def top_films(self, since: date, until: date, limit: int) -> list[TopFilm]:
         """Films by distinct viewers over the period, then watch time for those few."""
         # The viewer states are few rows but costly ones to read; ClickHouse reads in
         # parallel only past 160k rows or 24 MiB, so the settings let every core help.
@@ -89,11 +99,11 @@ class AnalyticsQueries:
             },
         )
         seconds = {r["film_id"]: r["watch_seconds"] for r in watched}
-        return [{**r, "watch_seconds": seconds.get(r["film_id"], 0)} for r in ranked]
+        return [TopFilm(**r, watch_seconds=seconds.get(r["film_id"], 0)) for r in ranked]
 
-    async def resume_points(self, user_id: str, limit: int) -> list[dict[str, Any]]:
+    async def resume_points(self, user_id: str, limit: int) -> list[ResumePoint]:
         """The last position in each film the user watched, most recent first."""
-        return await self._sink.query(
+        rows = await self._sink.query(
             f"""
             SELECT film_id,
                    argMax(coalesce(position_sec, to_sec), occurred_at) AS position_sec,
@@ -106,9 +116,10 @@ class AnalyticsQueries:
             """,  # noqa: S608
             {"user": user_id, "limit": limit},
         )
+        return [ResumePoint(**row) for row in rows]
 
-    async def average_position(self, film_id: UUID) -> dict[str, Any]:
-        return await self._one(
+    async def average_position(self, film_id: UUID) -> AveragePosition:
+        row = await self._one(
             f"""
             SELECT avg(position_sec) AS average_position_sec, count() AS events
             FROM {self._db}.events FINAL
@@ -116,9 +127,10 @@ class AnalyticsQueries:
             """,  # noqa: S608
             {"film": str(film_id)},
         )
+        return AveragePosition(film_id=film_id, **row)
 
-    async def max_position(self, user_id: str, film_id: UUID) -> dict[str, Any]:
-        return await self._one(
+    async def max_position(self, user_id: str, film_id: UUID) -> MaxPosition:
+        row = await self._one(
             f"""
             SELECT max(coalesce(position_sec, to_sec)) AS max_position_sec
             FROM {self._db}.events
@@ -126,9 +138,10 @@ class AnalyticsQueries:
             """,  # noqa: S608
             {"film": str(film_id), "user": user_id},
         )
+        return MaxPosition(user_id=user_id, film_id=film_id, **row)
 
-    async def distinct_viewers(self, film_id: UUID) -> dict[str, Any]:
-        return await self._one(
+    async def distinct_viewers(self, film_id: UUID) -> DistinctViewers:
+        row = await self._one(
             f"""
             SELECT uniqExact(user_id) AS viewers
             FROM {self._db}.events
@@ -136,9 +149,10 @@ class AnalyticsQueries:
             """,  # noqa: S608
             {"film": str(film_id)},
         )
+        return DistinctViewers(film_id=film_id, **row)
 
-    async def distinct_films(self, user_id: str) -> dict[str, Any]:
-        return await self._one(
+    async def distinct_films(self, user_id: str) -> FilmsWatched:
+        row = await self._one(
             f"""
             SELECT uniqExact(film_id) AS films
             FROM {self._db}.events
@@ -147,3 +161,4 @@ class AnalyticsQueries:
             """,  # noqa: S608
             {"user": user_id},
         )
+        return FilmsWatched(user_id=user_id, **row)

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
+from ugc.analytics.models import TopFilm
 from ugc.analytics.queries import AnalyticsQueries
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def utc_today() -> date:
 
 @dataclass(frozen=True, slots=True)
 class _Ranking:
-    films: list[dict[str, Any]]
+    films: list[TopFilm]
     computed_at: float  # time.monotonic()
 
 
@@ -61,9 +61,7 @@ class TopFilmsRankings:
             fresh[(since, until)] = _Ranking(films, time.monotonic())
         self._rankings = fresh
 
-    def lookup(
-        self, since: date, until: date, limit: int
-    ) -> tuple[list[dict[str, Any]], int] | None:
+    def lookup(self, since: date, until: date, limit: int) -> tuple[list[TopFilm], int] | None:
         """The top `limit` films of the period and their age in seconds, when ready."""
         ranking = self._rankings.get((since, until))
         if ranking is None or (limit > len(ranking.films) and len(ranking.films) >= self._keep):

@@ -1,48 +1,52 @@
 """GET /api/v1/films/{film_id}/rating straight on ASGI: the content API's hottest
-read. The same store call as the framework route would make, without the
-framework's per-request machinery; the route stays declared in the app for
-its OpenAPI entry and for the other methods of the path."""
+read. The same store call a framework route would make, without the framework's
+per-request machinery; the path's other methods are framework routes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from uuid import UUID
 
 from starlette.types import Receive, Scope
 
-from ugc.auth import TokenVerifier
-from ugc.content.errors import ContentError
-from ugc.content.problems import content_problem
+from ugc.content.models import FilmRatingSummary
 from ugc.content.store.ratings import RatingStore
-from ugc.problems import Problem
-from ugc.web import DirectEndpoint, request_headers
+from ugc.problems import invalid
+from ugc.web.direct import DirectEndpoint, request_headers
+from ugc.web.kit import ServiceKit
+from ugc.web.openapi import Operation, operation
 
 SUMMARY_PATH = "/api/v1/films/{film_id}/rating"
 _AUTHORIZATION = frozenset({b"authorization"})
 
 
-@dataclass(slots=True)
 class RatingSummaryEndpoint(DirectEndpoint):
-    verifier: TokenVerifier
-    ratings: RatingStore | None = None  # set by the app's lifespan
+    __slots__ = ("ratings",)
+
+    def __init__(self, kit: ServiceKit, ratings: RatingStore) -> None:
+        super().__init__(kit)
+        self.ratings = ratings
 
     async def handle(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         del receive
-        principal = self.verifier.principal(
-            request_headers(scope, _AUTHORIZATION).get(b"authorization")
-        )
-        scope["ugc.user_id"] = principal.user_id
+        authorization = request_headers(scope, _AUTHORIZATION).get(b"authorization")
+        principal = self.principal(scope, authorization)
         try:
             film_id = UUID(scope["path_params"]["film_id"])
         except ValueError:
-            raise Problem(
-                422,
-                "The request has invalid fields; see `errors`.",
-                errors=[{"field": "film_id", "reason": "Input should be a valid UUID"}],
-            ) from None
-        assert self.ratings is not None, "the lifespan sets the store"
+            raise invalid("film_id", "Input should be a valid UUID") from None
         summary = await self.ratings.summary(film_id=film_id, user_id=principal.user_id)
         return 200, summary.__pydantic_serializer__.to_json(summary)
 
-    def problem_for(self, exc: Exception) -> Problem | None:
-        return content_problem(exc) if isinstance(exc, ContentError) else None
+
+SUMMARY_OPERATION: Operation = operation(
+    "GET",
+    summary="The film's ratings: count, average, distribution and my score",
+    tags=["ratings"],
+    path_parameters={"film_id": {"type": "string", "format": "uuid"}},
+    answers={200: ("The film's rating summary.", FilmRatingSummary)},
+    problems={
+        401: "Missing, expired, badly signed or malformed access token.",
+        422: "The film id is not a UUID.",
+        503: "MongoDB did not answer in time; retry.",
+    },
+)

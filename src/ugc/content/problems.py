@@ -1,4 +1,4 @@
-"""Content errors as problem details: the one mapping both kinds of route use."""
+"""Content errors as problem details, registered once for every content route."""
 
 from __future__ import annotations
 
@@ -11,20 +11,23 @@ from ugc.content.errors import (
     StoreUnavailable,
 )
 from ugc.observability.metrics import CONTENT_ERRORS
-from ugc.problems import Problem
+from ugc.problems import Problem, ProblemRegistry
 
 _STATUS: dict[type[ContentError], int] = {
     NotFound: 404,
     AlreadyExists: 409,
     NotYours: 403,
     InvalidCursor: 422,
-    StoreUnavailable: 503,
 }
 
 
-def content_problem(exc: ContentError) -> Problem:
-    status = _STATUS.get(type(exc), 500)
-    CONTENT_ERRORS.labels(type(exc).__name__).inc()
-    headers = {"Retry-After": "2"} if status == 503 else None
-    errors = [{"field": "cursor", "reason": str(exc)}] if isinstance(exc, InvalidCursor) else None
-    return Problem(status, str(exc), headers=headers, errors=errors)
+def register_problems(problems: ProblemRegistry) -> None:
+    def content_problem(exc: ContentError) -> Problem:
+        CONTENT_ERRORS.labels(type(exc).__name__).inc()
+        if isinstance(exc, StoreUnavailable):
+            return problems.unavailable(str(exc))
+        if isinstance(exc, InvalidCursor):
+            return Problem(422, str(exc), errors=[{"field": "cursor", "reason": str(exc)}])
+        return Problem(_STATUS.get(type(exc), 500), str(exc))
+
+    problems.register(ContentError, content_problem)

@@ -30,15 +30,15 @@ class LocalPlatform:
         logs = settings.data_dir / "logs"
         updates: dict[str, object] = {}
         try:
-            if settings.kafka_bootstrap is None:
-                self.broker = LocalBroker(settings.dev_kafka_port, logs)
+            if settings.kafka.bootstrap is None:
+                self.broker = LocalBroker(settings.dev.kafka_port, logs)
                 self.broker.start()
                 self._stack.callback(self.broker.stop)
                 # The local broker refuses idempotent producers.
                 updates |= {"kafka_bootstrap": self.broker.bootstrap, "kafka_idempotence": False}
-            if settings.mongo_url is None:
+            if settings.mongo.url is None:
                 self.document_store = LocalDocumentStore(
-                    settings.dev_mongo_port, settings.data_dir / "mongo", logs
+                    settings.dev.mongo_port, settings.data_dir / "mongo", logs
                 )
                 self.document_store.start()
                 self._stack.callback(self.document_store.stop)
@@ -46,7 +46,7 @@ class LocalPlatform:
         except BaseException:
             self._stack.close()
             raise
-        return settings.model_copy(update=updates)
+        return settings.replace(**updates)
 
     def __exit__(
         self,

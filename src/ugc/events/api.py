@@ -5,7 +5,7 @@ POST /api/v1/events itself is served by `endpoint.IntakeEndpoint`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -13,19 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from ugc.events.contract import MAX_SECONDS, ViewProgress, json_schema
+from ugc.events.intake import Intake, IntakeResult
 from ugc.events.publisher import EventPublisher
-from ugc.events.service import accept_events
+from ugc.events.service import accept
 from ugc.observability.request_id import current_request_id
 from ugc.problems import Problem
-from ugc.web import CurrentUser, json_response
+from ugc.web.dependencies import CurrentUser, json_response
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
-
-
-class IntakeResult(BaseModel):
-    accepted: int = Field(description="Events the broker acknowledged.")
-    rejected: int = Field(description="Events refused; see `errors`.")
-    errors: list[dict[str, Any]] = Field(description="`{index, field, reason}` per problem.")
 
 
 async def _publisher(request: Request) -> EventPublisher:
@@ -53,21 +48,17 @@ class LegacyViewProgress(BaseModel):
     deprecated=True,
 )
 async def save_view_progress(
-    request: Request, payload: LegacyViewProgress, user: CurrentUser, publisher: Publisher
+    payload: LegacyViewProgress, user: CurrentUser, publisher: Publisher
 ) -> Response:
     if payload.user_id is not None and payload.user_id != user.user_id:
         raise Problem(403, "user_id in the body is not the user of the access token.")
     event = ViewProgress(
         type="view_progress", film_id=payload.film_id, position_sec=float(payload.viewed_frame)
     )
-    await accept_events(
-        publisher,
-        [event],
-        user_id=user.user_id,
-        request_id=current_request_id(),
-        retry_after_s=request.app.state.settings.retry_after_s,
+    tally = await accept(
+        publisher, Intake(events=[event]), user_id=user.user_id, request_id=current_request_id()
     )
-    return json_response({"accepted": 1, "rejected": 0, "errors": []})
+    return json_response({"accepted": tally.accepted, "rejected": 0, "errors": []})
 
 
 @router.get("/events/schema", summary="JSON Schema of the event contract")

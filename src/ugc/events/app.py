@@ -1,72 +1,55 @@
-"""The event intake API as a service: `create_events_service(settings)`."""
+"""The event intake API as a service: `open_events_service(settings)`."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI
-
-from ugc.auth import TokenVerifier, load_keys
 from ugc.events import endpoint
-from ugc.events.api import IntakeResult, router
+from ugc.events.api import router
 from ugc.events.body import BodyLimits
-from ugc.events.contract import EventBatch
-from ugc.events.publisher import EventPublisher, KafkaPublisher, ensure_topic
+from ugc.events.publisher import EventPublisher, open_publisher
+from ugc.events.topics import ensure_topic
 from ugc.settings import Settings
-from ugc.web import DirectRoute, Service, add_openapi_paths, health_router, new_api
+from ugc.web.direct import DirectRoute
+from ugc.web.kit import ServiceKit
+from ugc.web.service import Service, assemble
 
 
-def create_events_service(settings: Settings, publisher: EventPublisher | None = None) -> Service:
-    """The intake API. Without a `publisher` it opens a Kafka producer for its lifetime."""
-    verifier = TokenVerifier(settings, load_keys(settings))
+def events_service(settings: Settings, publisher: EventPublisher) -> Service:
+    """The intake API on a publisher that is open."""
+    kit = ServiceKit.of(settings, "events")
+    limits = settings.intake
     intake = endpoint.IntakeEndpoint(
-        verifier=verifier,
+        kit,
+        publisher=publisher,
         limits=BodyLimits(
-            settings.max_body_bytes,
-            settings.max_decompressed_bytes,
-            settings.max_decompression_ratio,
+            limits.max_body_bytes, limits.max_decompressed_bytes, limits.max_decompression_ratio
         ),
-        max_events=settings.max_events_per_batch,
-        retry_after_s=settings.retry_after_s,
+        max_events=limits.max_events_per_batch,
     )
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if publisher is not None:
-            app.state.publisher = intake.publisher = publisher
-            yield
-            return
-        await ensure_topic(settings)
-        kafka = KafkaPublisher(settings)
-        await kafka.start()
-        app.state.publisher = intake.publisher = kafka
-        try:
-            yield
-        finally:
-            await kafka.stop()
-
-    app = new_api(
-        settings,
-        name="events",
+    return assemble(
+        kit,
         description="Player events in, durably to Kafka. A 2xx means the broker has them.",
-        lifespan=lifespan,
-        verifier=verifier,
+        routers=[router],
+        direct_routes=[
+            DirectRoute(endpoint.PATH, "POST", intake, endpoint.OPERATION, exclusive=True)
+        ],
+        checks={"kafka": publisher.ready},
+        state={"publisher": publisher},
     )
 
-    async def broker_ready() -> bool:
-        ready: bool = await app.state.publisher.ready()
-        return ready
 
-    checks = {"kafka": broker_ready}
-    app.include_router(health_router(checks))
-    app.include_router(router)
-    schemas: list[Any] = [EventBatch, IntakeResult]
-    add_openapi_paths(
-        app,
-        {endpoint.PATH: endpoint.openapi_path("#/components/schemas/EventBatch")},
-        schemas,
-    )
-    intake_route = DirectRoute(endpoint.PATH, "POST", intake, exclusive=True)
-    return Service(app, [intake_route], checks=checks, name="events")
+@asynccontextmanager
+async def open_events_service(
+    settings: Settings, *, publisher: EventPublisher | None = None
+) -> AsyncIterator[Service]:
+    """The intake API; without a `publisher`, on a Kafka producer opened (and the
+    topic created) for as long as the block runs."""
+    if publisher is not None:
+        yield events_service(settings, publisher)
+        return
+    kafka = settings.kafka
+    await ensure_topic(kafka, client_id=f"{settings.service_name}-admin")
+    async with open_publisher(kafka, client_id=f"{settings.service_name}-events-api") as opened:
+        yield events_service(settings, opened)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from ugc.events.body import parse_json
 from ugc.events.contract import EVENT_ADAPTER, EVENT_TYPES, Event, EventBatch
@@ -39,6 +39,14 @@ class Intake:
     @property
     def rejected_count(self) -> int:
         return len({r.index for r in self.rejections})
+
+
+class IntakeResult(BaseModel):
+    """The answer to a request with events."""
+
+    accepted: int = Field(description="Events the broker acknowledged.")
+    rejected: int = Field(description="Events refused; see `errors`.")
+    errors: list[dict[str, Any]] = Field(description="`{index, field, reason}` per problem.")
 
 
 # What a batch body starts with; anything else is taken for one event. A wrong

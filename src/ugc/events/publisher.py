@@ -1,8 +1,12 @@
-"""Publishing stamped events to Kafka: the only module that knows aiokafka.
+"""Publishing stamped events to Kafka: with `topics`, the only modules that know aiokafka.
 
 `publish` returns only when the broker acknowledged every record (acks=all), or
 raises `PublishUnavailable` within the configured bound, so the API never
 answers 2xx for an event Kafka does not have.
+
+`KafkaPublisher` batches records itself (per partition, lingering as Kafka's
+`linger.ms`) and hands whole batches to a producer; `open_publisher` opens
+aiokafka's for it, and unit tests give it a fake with the same methods.
 """
 
 from __future__ import annotations
@@ -12,16 +16,17 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
 from ugc.observability.metrics import PUBLISH_FAILURES, PUBLISH_LATENCY
-from ugc.settings import Settings
+from ugc.problems import Unavailable
+from ugc.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +34,15 @@ Headers = Sequence[tuple[str, bytes]]
 _PARTITION_CACHE_SIZE = 100_000
 
 
-class PublishUnavailable(Exception):
+class PublishUnavailable(Unavailable):
     """The broker did not acknowledge in time; nothing may be reported as accepted."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(
+            "The event broker did not confirm the events in time; nothing was accepted. "
+            "Retry later with the same event_id values."
+        )
+        self.cause = cause
 
 
 class EventPublisher(Protocol):
@@ -38,6 +50,19 @@ class EventPublisher(Protocol):
         """Records sharing a key (one user) and headers (one request): acked, or raise."""
 
     async def ready(self) -> bool: ...
+
+
+class BatchProducer(Protocol):
+    """What KafkaPublisher needs of aiokafka's producer."""
+
+    def create_batch(self) -> Any:
+        """A batch builder: `append(key=, value=, timestamp=, headers=)` (None when
+        full) and `close()`."""
+
+    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> asyncio.Future[Any]:
+        """Queue a closed batch; the future settles with the broker's answer."""
+
+    async def partitions_for(self, topic: str) -> set[int]: ...
 
 
 class _Batch:
@@ -101,38 +126,31 @@ class _Lane:
 
 
 class KafkaPublisher:
-    def __init__(self, settings: Settings) -> None:
-        assert settings.kafka_bootstrap, "the Kafka bootstrap address is resolved at start"
-        self._topic = settings.kafka_topic
-        self._timeout = settings.kafka_send_timeout_s
-        self._linger = settings.kafka_linger_ms / 1000
+    def __init__(
+        self,
+        producer: BatchProducer,
+        settings: KafkaSettings,
+        *,
+        ping: Callable[[], Awaitable[object]],
+    ) -> None:
+        self._producer = producer
+        self._ping = ping
+        self._topic = settings.topic
+        self._timeout = settings.send_timeout_s
+        self._linger = settings.linger_ms / 1000
         self._partitioner = DefaultPartitioner()
         self._partitions: list[int] = []
         self._partition_cache: dict[bytes, int] = {}
         self._lanes: dict[int, _Lane] = {}
         self._flushers: set[asyncio.Task[None]] = set()
-        timeout_ms = int(settings.kafka_send_timeout_s * 1000)
-        compression = settings.kafka_compression
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            client_id=f"{settings.service_name}-events-api",
-            acks="all",
-            enable_idempotence=settings.kafka_idempotence,
-            compression_type=None if compression == "none" else compression,
-            # A batch the broker has not taken by then fails instead of lingering
-            # long past the moment the client was told 503.
-            request_timeout_ms=max(timeout_ms, 1000),
-            max_batch_size=1024 * 1024,
-        )
 
     async def start(self) -> None:
-        await self._producer.start()
         self._partitions = sorted(await self._producer.partitions_for(self._topic))
 
-    async def stop(self) -> None:
+    async def drain(self) -> None:
+        """Wait (within the send bound) for the batches handed over to be sent."""
         if self._flushers:
             await asyncio.wait(self._flushers, timeout=self._timeout)
-        await self._producer.stop()
 
     async def publish(self, key: bytes, values: Sequence[bytes], headers: Headers) -> None:
         waiters = self._enqueue(key, values, list(headers))
@@ -231,34 +249,36 @@ class KafkaPublisher:
     async def ready(self) -> bool:
         """Whether the broker answers a metadata request now."""
         try:
-            await asyncio.wait_for(self._producer.client.fetch_all_metadata(), self._timeout)
+            await asyncio.wait_for(self._ping(), self._timeout)
         except (TimeoutError, KafkaError, OSError):
             return False
         return True
 
 
-async def ensure_topic(settings: Settings) -> None:
-    """Create the events topic with the configured partitions if it is missing."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.service_name}-admin"
+@asynccontextmanager
+async def open_publisher(
+    settings: KafkaSettings, *, client_id: str
+) -> AsyncIterator[KafkaPublisher]:
+    """A publisher on a started aiokafka producer; what it holds is sent before it stops."""
+    timeout_ms = int(settings.send_timeout_s * 1000)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=settings.idempotence,
+        compression_type=None if settings.compression == "none" else settings.compression,
+        # A batch the broker has not taken by then fails instead of lingering
+        # long past the moment the client was told 503.
+        request_timeout_ms=max(timeout_ms, 1000),
+        max_batch_size=1024 * 1024,
     )
-    await admin.start()
+    await producer.start()
     try:
-        if settings.kafka_topic in await admin.list_topics():
-            return
-        topic = NewTopic(
-            settings.kafka_topic,
-            num_partitions=settings.kafka_partitions,
-            replication_factor=settings.kafka_replication,
-        )
+        publisher = KafkaPublisher(producer, settings, ping=producer.client.fetch_all_metadata)
+        await publisher.start()
         try:
-            await admin.create_topics([topic])
-            log.info(
-                "created topic %s with %d partitions",
-                settings.kafka_topic,
-                settings.kafka_partitions,
-            )
-        except TopicAlreadyExistsError:
-            pass
+            yield publisher
+        finally:
+            await publisher.drain()
     finally:
-        await admin.close()
+        await producer.stop()

@@ -1,17 +1,28 @@
-"""Accepting validated events: stamp them into records, then wait for the broker.
+"""Accepting a request's validated events: stamp them into records, publish them,
+and count them once their fate is known.
 
-The two steps are apart so that a request can let go of its parsed body and
-events before it waits: at a few dozen requests in flight, holding hundreds of
-small objects each across the broker's round trip made every allocation slower.
+Every route that takes events (the intake and the prototype's endpoint) goes
+through `accept`, so they all answer and count the same way. Stamping happens
+before the wait for the broker so that a request can let go of its parsed body
+and events while it waits: at a few dozen requests in flight, holding hundreds
+of small objects each across the broker's round trip made every allocation
+slower.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from ugc.events.contract import SCHEMA_VERSION, Arrival, Event, pack_lines
-from ugc.events.publisher import EventPublisher, PublishUnavailable
+from ugc.events.contract import SCHEMA_VERSION, Event
+from ugc.events.intake import Intake
+from ugc.events.publisher import EventPublisher
+from ugc.events.records import Arrival, pack_lines
+from ugc.observability.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED
 from ugc.problems import Problem
 
 _FIXED_HEADERS = (
@@ -38,27 +49,59 @@ def stamp(events: Sequence[Event], *, user_id: str, request_id: str | None) -> O
     return Outgoing(user_id.encode(), pack_lines(arrival.records(events)), headers)
 
 
-def unavailable(retry_after_s: int) -> Problem:
-    """The answer when the broker did not take a request's events."""
-    return Problem(
-        503,
-        "The event broker did not confirm the events in time; nothing was accepted. "
-        "Retry later with the same event_id values.",
-        headers={"Retry-After": str(retry_after_s)},
-    )
+@dataclass(slots=True)  # not frozen: one is made per request, and frozen costs 4x
+class Tally:
+    """What a request adds to the event counters, once its fate is known."""
+
+    accepted: int
+    rejected: int
+    by_type: tuple[tuple[str, int], ...]
+    by_reason: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def of(cls, intake: Intake) -> Tally:
+        events = intake.events
+        kinds = set(map(_TYPE, events))
+        if len(kinds) == 1:  # a player's batch is mostly one session's progress beats
+            by_type: tuple[tuple[str, int], ...] = ((kinds.pop(), len(events)),)
+        else:
+            by_type = tuple(Counter(map(_TYPE, events)).items())
+        if not intake.rejections:
+            return cls(len(events), 0, by_type, ())
+        by_reason = tuple(Counter(r.kind for r in intake.rejections).items())
+        return cls(len(events), intake.rejected_count, by_type, by_reason)
+
+    def count(self) -> None:
+        for kind, number in self.by_type:
+            _accepted(kind).inc(number)
+        for reason, number in self.by_reason:
+            EVENTS_REJECTED.labels(reason).inc(number)
 
 
-async def accept_events(
-    publisher: EventPublisher,
-    events: Sequence[Event],
-    *,
-    user_id: str,
-    request_id: str | None,
-    retry_after_s: int,
-) -> None:
-    """Stamp and publish: return once the broker has every event, or 503."""
-    outgoing = stamp(events, user_id=user_id, request_id=request_id)
-    try:
-        await publisher.publish(outgoing.key, outgoing.values, outgoing.headers)
-    except PublishUnavailable:
-        raise unavailable(retry_after_s) from None
+_TYPE = operator.itemgetter("type")
+
+
+@functools.cache  # `labels()` takes a lock on every call; event types are a fixed few
+def _accepted(kind: str) -> Any:
+    return EVENTS_ACCEPTED.labels(kind)
+
+
+async def accept(
+    publisher: EventPublisher, intake: Intake, *, user_id: str, request_id: str | None
+) -> Tally:
+    """Publish the valid events of a request and count them, or raise: 422 when none
+    is valid, `PublishUnavailable` when the broker did not take them (then nothing
+    is counted: the client retries).
+
+    The intake's events are let go of once stamped; the rejections stay for the answer.
+    """
+    tally = Tally.of(intake)
+    if not intake.events:
+        tally.count()
+        errors = [r.as_dict() for r in intake.rejections]
+        raise Problem(422, "No event in the request is valid; see `errors`.", errors=errors)
+    outgoing = stamp(intake.events, user_id=user_id, request_id=request_id)
+    intake.events = []
+    await publisher.publish(outgoing.key, outgoing.values, outgoing.headers)
+    tally.count()
+    return tally

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from pymongo import AsyncMongoClient
@@ -62,20 +61,17 @@ class BookmarkStore:
 
     @translate_errors
     async def page(self, *, user_id: str, limit: int, after: str | None) -> Page[Bookmark]:
-        query: dict[str, Any] = {"user_id": user_id}
-        if after is not None:
-            query |= keyset.after(after)
-        found = (
-            await self._bookmarks.find(query).sort(keyset.NEWEST_FIRST).limit(limit + 1).to_list()
+        found, cursor = await keyset.page(
+            self._bookmarks, {"user_id": user_id}, limit=limit, after=after
         )
         stats = await self._users.find_one({"_id": user_id}, projection={"bookmarks": True})
         return Page[Bookmark](
             items=[
                 Bookmark(film_id=UUID(doc["film_id"]), created_at=doc["created_at"])
-                for doc in found[:limit]
+                for doc in found
             ],
             total=int((stats or {}).get("bookmarks", 0)),
-            next_cursor=keyset.next_cursor(found, limit),
+            next_cursor=cursor,
         )
 
     async def _count(self, user_id: str, change: int, session: AsyncClientSession) -> None:

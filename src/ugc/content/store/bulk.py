@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
-from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ugc.content.store.mongo import Document
+from ugc.content.store.reviews import review_document
 
 _BATCH = 5000
 
@@ -50,11 +50,10 @@ async def import_content(
         film = str(film_id)
         films[film]["reviews"] += 1
         review_docs.append(
-            {
-                "_id": ObjectId(), "film_id": film, "user_id": user, "text": text,
-                "spoiler": False, "likes": 0, "dislikes": 0, "score": 0,
-                "author_score": scores.get((user, film)), "created_at": now, "updated_at": now,
-            }
+            review_document(
+                film=film, user_id=user, text=text, spoiler=False,
+                author_score=scores.get((user, film)), now=now,
+            )
         )  # fmt: skip
     bookmark_docs = []
     for user, film_id in bookmarks:

@@ -10,6 +10,7 @@ from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
+from pymongo.asynchronous.collection import AsyncCollection
 
 from ugc.content import cursor
 from ugc.content.errors import InvalidCursor
@@ -18,7 +19,18 @@ from ugc.content.store.mongo import Document
 NEWEST_FIRST = [("_id", -1)]
 
 
-def after(token: str) -> dict[str, Any]:
+async def page(
+    collection: AsyncCollection[Document], query: Document, *, limit: int, after: str | None
+) -> tuple[list[Document], str | None]:
+    """Up to `limit` documents of `query`, newest first, after the cursor; and the
+    cursor of the next page (None at the end)."""
+    if after is not None:
+        query = query | older_than(after)
+    found = await collection.find(query).sort(NEWEST_FIRST).limit(limit + 1).to_list()
+    return found[:limit], next_cursor(found, limit)
+
+
+def older_than(token: str) -> dict[str, Any]:
     """The condition "older than the cursor's document"."""
     (object_id,) = cursor.decode(token, kinds=(str,))
     return {"_id": {"$lt": object_id_of(object_id)}}

@@ -5,7 +5,6 @@ of ratings, and the score shown beside the user's review of the film."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from pymongo import AsyncMongoClient
@@ -108,15 +107,14 @@ class RatingStore:
 
     @translate_errors
     async def mine(self, *, user_id: str, limit: int, after: str | None) -> Page[Rating]:
-        query: dict[str, Any] = {"user_id": user_id}
-        if after is not None:
-            query |= keyset.after(after)
-        found = await self._ratings.find(query).sort(keyset.NEWEST_FIRST).limit(limit + 1).to_list()
+        found, cursor = await keyset.page(
+            self._ratings, {"user_id": user_id}, limit=limit, after=after
+        )
         stats = await self._users.find_one({"_id": user_id}, projection={"ratings": True})
         return Page[Rating](
-            items=[_rating(doc) for doc in found[:limit]],
+            items=[_rating(doc) for doc in found],
             total=int((stats or {}).get("ratings", 0)),
-            next_cursor=keyset.next_cursor(found, limit),
+            next_cursor=cursor,
         )
 
     async def score_of(self, *, film_id: str, user_id: str) -> int | None:

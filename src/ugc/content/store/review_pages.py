@@ -13,7 +13,6 @@ the local server's planner serves them by index as MongoDB's does.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from bson import ObjectId
@@ -44,7 +43,9 @@ class ReviewPages:
         film = str(film_id)
         stats = await self._films.find_one({"_id": film}, projection={"reviews": True})
         if sort is ReviewSort.newest:
-            docs, next_cursor = await self._newest(film, limit, after)
+            docs, next_cursor = await keyset.page(
+                self._reviews, {"film_id": film}, limit=limit, after=after
+            )
         elif after is None:
             docs, next_cursor = await self._first_by_score(film, limit)
         else:
@@ -54,15 +55,6 @@ class ReviewPages:
             total=int((stats or {}).get("reviews", 0)),
             next_cursor=next_cursor,
         )
-
-    async def _newest(
-        self, film: str, limit: int, after: str | None
-    ) -> tuple[list[Document], str | None]:
-        query: dict[str, Any] = {"film_id": film}
-        if after is not None:
-            query |= keyset.after(after)
-        found = await self._reviews.find(query).sort(keyset.NEWEST_FIRST).limit(limit + 1).to_list()
-        return found[:limit], keyset.next_cursor(found, limit)
 
     async def _first_by_score(self, film: str, limit: int) -> tuple[list[Document], str | None]:
         ranking = (

@@ -41,19 +41,14 @@ class ReviewStore:
         film = str(film_id)
 
         async def work(session: AsyncClientSession) -> Document:
-            doc = {
-                "_id": ObjectId(),
-                "film_id": film,
-                "user_id": user_id,
-                "text": review.text,
-                "spoiler": review.spoiler,
-                "likes": 0,
-                "dislikes": 0,
-                "score": 0,
-                "author_score": await self._ratings.score_of(film_id=film, user_id=user_id),
-                "created_at": now,
-                "updated_at": now,
-            }
+            doc = review_document(
+                film=film,
+                user_id=user_id,
+                text=review.text,
+                spoiler=review.spoiler,
+                author_score=await self._ratings.score_of(film_id=film, user_id=user_id),
+                now=now,
+            )
             await self._reviews.insert_one(doc, session=session)
             await self._films.update_one(
                 {"_id": film}, {"$inc": {"reviews": 1}}, upsert=True, session=session
@@ -145,6 +140,25 @@ class ReviewStore:
         if doc is None:
             raise NotFound("No review has this id.")
         return doc
+
+
+def review_document(
+    *, film: str, user_id: str, text: str, spoiler: bool, author_score: int | None, now: datetime
+) -> Document:
+    """A new review as stored: no votes yet, the author's rating beside it."""
+    return {
+        "_id": ObjectId(),
+        "film_id": film,
+        "user_id": user_id,
+        "text": text,
+        "spoiler": spoiler,
+        "likes": 0,
+        "dislikes": 0,
+        "score": 0,
+        "author_score": author_score,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _check_author(review: Document, user_id: str) -> None:

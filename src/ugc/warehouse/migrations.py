@@ -13,18 +13,20 @@ from __future__ import annotations
 import logging
 import re
 from importlib import resources
+from pathlib import Path
 
-from ugc.events.sinks import EventSink
-from ugc.settings import Settings
+from ugc.settings import ClickHouseSettings
+from ugc.warehouse.connect import open_sink
+from ugc.warehouse.sink import EventSink
 
 log = logging.getLogger(__name__)
 
 _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
 
 
-def statements(settings: Settings) -> list[tuple[str, str]]:
+def statements(settings: ClickHouseSettings) -> list[tuple[str, str]]:
     """(version, SQL) of every statement, with the placeholders filled in."""
-    folder = resources.files("ugc.events") / "schema"
+    folder = resources.files("ugc.warehouse") / "schema"
     found = []
     for sql_file in sorted(folder.iterdir(), key=lambda f: f.name):
         if not sql_file.name.endswith(".sql"):
@@ -32,13 +34,13 @@ def statements(settings: Settings) -> list[tuple[str, str]]:
         text = sql_file.read_text()
         # Plain replacement: ClickHouse macros such as {shard} stay as they are.
         for name, value in (
-            ("{database}", settings.clickhouse_database),
+            ("{database}", settings.database),
             ("{ttl_days}", str(settings.events_ttl_days)),
         ):
             text = text.replace(name, value)
         pieces = [p.strip() for p in _STATEMENT_END.split(text) if _without_comments(p)]
-        if settings.clickhouse_cluster:
-            cluster = settings.clickhouse_cluster
+        if settings.cluster:
+            cluster = settings.cluster
             pieces = [c.replace("{cluster}", cluster) for p in pieces for c in for_cluster(p)]
         stem = sql_file.name.removesuffix(".sql")
         found += [(f"{stem}#{number}", piece) for number, piece in enumerate(pieces)]
@@ -84,14 +86,14 @@ def _without_comments(statement: str) -> str:
     ).strip()
 
 
-async def migrate(sink: EventSink, settings: Settings) -> list[str]:
+async def migrate(sink: EventSink, settings: ClickHouseSettings) -> list[str]:
     """Apply what is not applied yet; the versions applied now.
 
     Names come from settings, which only admit plain identifiers; versions are
     file names of this package.
     """
-    database = settings.clickhouse_database
-    on_cluster = f" ON CLUSTER {settings.clickhouse_cluster}" if settings.clickhouse_cluster else ""
+    database = settings.database
+    on_cluster = f" ON CLUSTER {settings.cluster}" if settings.cluster else ""
     await sink.execute(f"CREATE DATABASE IF NOT EXISTS {database}{on_cluster}")
     await sink.execute(
         f"CREATE TABLE IF NOT EXISTS {database}.schema_migrations "
@@ -112,3 +114,9 @@ async def migrate(sink: EventSink, settings: Settings) -> list[str]:
         applied.append(version)
         log.info("applied ClickHouse migration %s", version)
     return applied
+
+
+async def migrate_configured(settings: ClickHouseSettings, data_dir: Path) -> list[str]:
+    """`ugc migrate`: the configured warehouse, migrated."""
+    async with open_sink(settings, data_dir) as sink:
+        return await migrate(sink, settings)

@@ -1,57 +1,70 @@
-"""Running ASGI services under uvicorn: one process each in production, together in dev."""
+"""Running services under uvicorn: one process each in production, together in dev.
+
+A `Host` is the ASGI app the server runs. Its lifespan opens the services (and
+with them their clients: producer, MongoDB client, ClickHouse sink) and closes
+them at shutdown; several services share one port, a request going to the first
+with a matching route, with health answering for all of them together.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ugc.web import Service, health_router
+from ugc.problems import Problem
+from ugc.settings import Settings
+from ugc.web.kit import ServiceKit
+from ugc.web.service import Service, assemble
+
+ServicesOpener = Callable[[], AbstractAsyncContextManager[Sequence[Service]]]
 
 
-class CombinedServices:
-    """Several services behind one port: a request goes to the first service with a
-    matching route (else the first, for its 404); each keeps its lifespan and state."""
-
-    def __init__(self, services: Sequence[Service]) -> None:
-        # Health answers for all of them together, so it comes first.
-        health = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-        health.include_router(health_router({k: v for s in services for k, v in s.checks.items()}))
-        self.services = [Service(health, name="health"), *services]
+class Host:
+    def __init__(self, open_services: ServicesOpener, settings: Settings) -> None:
+        self._open = open_services
+        self._settings = settings
+        not_started = Problem(503, "The service is starting; retry shortly.")
+        self._asgi: ASGIApp = not_started.to_response()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _run_lifespan(self._running(), receive, send)
             return
-        service = next((s for s in self.services if s.handles(scope)), self.services[0])
-        await service.asgi(scope, receive, send)
+        await self._asgi(scope, receive, send)
 
     @asynccontextmanager
     async def _running(self) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            for service in self.services:
-                await stack.enter_async_context(service.lifespan())
+        async with self._open() as services:
+            if len(services) == 1:
+                self._asgi = services[0].asgi
+            else:
+                self._asgi = CombinedServices(services, self._settings)
             yield
 
 
-class SingleService:
-    """One service as an ASGI app whose lifespan is the service's."""
+class CombinedServices:
+    """Several services behind one port; what no service has goes to the first,
+    the platform's health, for its 404."""
 
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        self._asgi = service.asgi
+    def __init__(self, services: Sequence[Service], settings: Settings) -> None:
+        checks = {name: check for s in services for name, check in s.checks.items()}
+        health = assemble(
+            ServiceKit.of(settings, "platform"),
+            description="The platform's health.",
+            checks=checks,
+            docs=False,
+        )
+        self.services = [health, *services]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _run_lifespan(self.service.lifespan(), receive, send)
-            return
-        await self._asgi(scope, receive, send)
+        service = next((s for s in self.services if s.handles(scope)), self.services[0])
+        await service.asgi(scope, receive, send)
 
 
 async def _run_lifespan(

@@ -1,0 +1,47 @@
+"""Bookmarks: a user's watchlist, newest first."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from ugc.content.api.deps import Cursor, FilmId, Limit, StoresDep, Writer, json_model
+from ugc.content.models import Bookmark, Page
+from ugc.web.dependencies import CurrentUser
+
+router = APIRouter(prefix="/api/v1", tags=["bookmarks"])
+
+
+@router.put(
+    "/users/me/bookmarks/{film_id}",
+    summary="Bookmark a film (201 the first time, 200 after)",
+    status_code=201,
+    responses={200: {"description": "Already bookmarked.", "model": Bookmark}},
+)
+async def put_bookmark(
+    film_id: FilmId, user: Writer, stores: StoresDep, response: Response
+) -> Bookmark:
+    bookmark, created = await stores.bookmarks.add(user_id=user.user_id, film_id=film_id)
+    response.status_code = 201 if created else 200
+    return bookmark
+
+
+@router.delete(
+    "/users/me/bookmarks/{film_id}",
+    status_code=204,
+    summary="Remove a bookmark",
+)
+async def delete_bookmark(film_id: FilmId, user: Writer, stores: StoresDep) -> Response:
+    await stores.bookmarks.remove(user_id=user.user_id, film_id=film_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/users/me/bookmarks",
+    summary="My bookmarks, newest first",
+    response_model=Page[Bookmark],
+)
+async def my_bookmarks(
+    user: CurrentUser, stores: StoresDep, limit: Limit = 20, cursor: Cursor = None
+) -> Response:
+    return json_model(await stores.bookmarks.page(user_id=user.user_id, limit=limit, after=cursor))

@@ -1,0 +1,31 @@
+"""Ratings: a score 0-10 per user and film. A film's summary (GET) is served by
+the direct endpoint `content.direct.RatingSummaryEndpoint`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from ugc.content.api.deps import Cursor, FilmId, Limit, StoresDep, Writer
+from ugc.content.models import Page, Rating, RatingIn
+from ugc.web.dependencies import CurrentUser
+
+router = APIRouter(prefix="/api/v1", tags=["ratings"])
+
+
+@router.put("/films/{film_id}/rating", summary="Rate a film 0-10, or change it")
+async def put_rating(film_id: FilmId, body: RatingIn, user: Writer, stores: StoresDep) -> Rating:
+    return await stores.ratings.set(user_id=user.user_id, film_id=film_id, score=body.score)
+
+
+@router.delete("/films/{film_id}/rating", status_code=204, summary="Remove my rating")
+async def delete_rating(film_id: FilmId, user: Writer, stores: StoresDep) -> Response:
+    await stores.ratings.remove(user_id=user.user_id, film_id=film_id)
+    return Response(status_code=204)
+
+
+@router.get("/users/me/ratings", summary="My ratings, newest first")
+async def my_ratings(
+    user: CurrentUser, stores: StoresDep, limit: Limit = 20, cursor: Cursor = None
+) -> Page[Rating]:
+    return await stores.ratings.mine(user_id=user.user_id, limit=limit, after=cursor)

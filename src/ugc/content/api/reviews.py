@@ -1,0 +1,88 @@
+"""Reviews (one per user and film, edited or deleted by their author) and votes on them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from ugc.content.api.deps import (
+    Cursor,
+    FilmId,
+    Limit,
+    ReviewIdPath,
+    StoresDep,
+    Writer,
+    json_model,
+)
+from ugc.content.models import Page, Review, ReviewIn, ReviewPatch, ReviewSort, VoteIn, VoteResult
+from ugc.web.dependencies import CurrentUser
+
+router = APIRouter(prefix="/api/v1", tags=["reviews"])
+
+
+@router.post(
+    "/films/{film_id}/reviews",
+    status_code=201,
+    summary="Review a film (one review per user and film)",
+    responses={409: {"description": "You have reviewed this film already."}},
+)
+async def post_review(film_id: FilmId, body: ReviewIn, user: Writer, stores: StoresDep) -> Review:
+    return await stores.reviews.create(user_id=user.user_id, film_id=film_id, review=body)
+
+
+@router.get(
+    "/films/{film_id}/reviews",
+    summary="A film's reviews",
+    response_model=Page[Review],
+)
+async def list_reviews(
+    film_id: FilmId,
+    user: CurrentUser,
+    stores: StoresDep,
+    sort: ReviewSort = ReviewSort.newest,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Response:
+    del user  # reading needs a valid token, nothing more
+    page = await stores.review_pages.page(film_id=film_id, sort=sort, limit=limit, after=cursor)
+    return json_model(page)
+
+
+@router.get("/reviews/{review_id}", summary="One review")
+async def get_review(review_id: ReviewIdPath, user: CurrentUser, stores: StoresDep) -> Review:
+    del user
+    return await stores.reviews.get(review_id)
+
+
+@router.patch(
+    "/reviews/{review_id}",
+    summary="Edit my review",
+    responses={403: {"description": "Only the author may edit a review."}},
+)
+async def patch_review(
+    review_id: ReviewIdPath, body: ReviewPatch, user: Writer, stores: StoresDep
+) -> Review:
+    return await stores.reviews.update(review_id=review_id, user_id=user.user_id, patch=body)
+
+
+@router.delete(
+    "/reviews/{review_id}",
+    status_code=204,
+    summary="Delete my review and its votes",
+    responses={403: {"description": "Only the author may delete a review."}},
+)
+async def delete_review(review_id: ReviewIdPath, user: Writer, stores: StoresDep) -> Response:
+    await stores.reviews.delete(review_id=review_id, user_id=user.user_id)
+    return Response(status_code=204)
+
+
+@router.put("/reviews/{review_id}/vote", summary="Like or dislike a review")
+async def put_vote(
+    review_id: ReviewIdPath, body: VoteIn, user: Writer, stores: StoresDep
+) -> VoteResult:
+    return await stores.reviews.vote(review_id=review_id, user_id=user.user_id, value=body.value)
+
+
+@router.delete("/reviews/{review_id}/vote", summary="Withdraw my vote")
+async def delete_vote(review_id: ReviewIdPath, user: Writer, stores: StoresDep) -> VoteResult:
+    return await stores.reviews.vote(review_id=review_id, user_id=user.user_id, value=None)

@@ -1,0 +1,72 @@
+"""A batch of Kafka records ready to insert, and the tokens that name its offsets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+# aiokafka's ConsumerRecord and TopicPartition (which ships no type information):
+# a record has topic, partition, offset, key, value and headers; a partition is
+# a (topic, partition) named tuple.
+Record: TypeAlias = Any
+Partition: TypeAlias = Any
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Records by partition, each in offset order; the same records in one list;
+    their rows joined as the insert takes them; the token naming their offsets."""
+
+    parts: Mapping[Partition, Sequence[Record]]
+    events: int
+    records: list[Record]
+    rows: bytes
+    token: str
+
+    @classmethod
+    def of(cls, parts: Mapping[Partition, Sequence[Record]], events: int) -> Batch:
+        records = [r for tp in sorted(parts) for r in parts[tp]]
+        return cls(parts, events, records, join_values(records), batch_token(parts))
+
+    def next_offsets(self) -> dict[Partition, int]:
+        """What to commit once the batch is in: the offset after each partition's last."""
+        return {tp: records[-1].offset + 1 for tp, records in self.parts.items()}
+
+
+def join_values(records: Sequence[Record]) -> bytes:
+    """Record values are JSON lines; joined, they are the rows of an insert."""
+    return b"\n".join([r.value or b"" for r in records])
+
+
+def batch_token(parts: Mapping[Partition, Sequence[Record]]) -> str:
+    """The topic and, per partition, the offset range: `topic:p0=10-99,p1=5-60`.
+
+    A partition's records come in offset order, so its first and last name the
+    range. ClickHouse deduplicates an insert whose token it has seen, so a batch
+    read again after a crash or a rebalance inserts nothing twice.
+    """
+    topic = next(iter(parts))[0]
+    ranges = ",".join(
+        f"p{tp[1]}={records[0].offset}-{records[-1].offset}"
+        for tp, records in sorted(parts.items())
+        if records
+    )
+    return f"{topic}:{ranges}"
+
+
+def slice_token(records: Sequence[Record]) -> str:
+    """The token of a part of a batch (records grouped by partition, in offset order)."""
+    by_partition: dict[tuple[str, int], list[Record]] = {}
+    for record in records:
+        by_partition.setdefault((record.topic, record.partition), []).append(record)
+    return batch_token(by_partition)
+
+
+def request_ids(records: Sequence[Record]) -> set[str]:
+    return {
+        value.decode(errors="replace")
+        for record in records
+        for key, value in record.headers
+        if key == "x-request-id"
+    }

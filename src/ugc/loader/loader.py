@@ -1,0 +1,113 @@
+"""The loader: Kafka events topic -> ClickHouse, effectively once.
+
+- A record holds one or more events as JSON lines (the API packs the events of
+  one request into one record, as Snowplow's collector does).
+- Batches close at `max_rows` events, `max_bytes` or `max_wait_s` (`collect`).
+- A batch is one insert of the message bytes as JSONEachRow, with a
+  deduplication token naming its offset range in each partition, so an
+  identical replay inserts nothing; the table also collapses on event_id.
+- The next batch is read while the previous one is being inserted, and handed
+  over before that insert ends (two at most in flight); offsets are committed
+  only after ClickHouse confirmed a batch's insert, in batch order (`commits`).
+- Rows ClickHouse refuses are isolated by halves down to the line and sent to the
+  dead-letter topic; the rest lands (`isolate`, `dead_letters`).
+- ClickHouse unavailable: the same slice is retried with capped exponential
+  backoff, with nothing committed, until it lands or the loader is stopped
+  (`insert`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ugc.events.contract import RECORD_FIELDS
+from ugc.loader.batch import Batch
+from ugc.loader.collect import Collector
+from ugc.loader.commits import OrderedCommits
+from ugc.loader.dead_letters import DeadLetters
+from ugc.loader.insert import RetryingInsert, Stopped
+from ugc.loader.isolate import insert_isolating
+from ugc.loader.ports import DeadLetterSink, EventSource
+from ugc.loader.progress import LoaderStats
+from ugc.settings import LoaderSettings
+from ugc.warehouse.sink import EventSink
+
+log = logging.getLogger(__name__)
+
+
+class Loader:
+    def __init__(
+        self,
+        source: EventSource,
+        sink: EventSink,
+        dead_letter_sink: DeadLetterSink,
+        settings: LoaderSettings,
+        *,
+        database: str,
+    ) -> None:
+        self._source = source
+        self._stopping = asyncio.Event()
+        self.stats = LoaderStats()
+        self._collector = Collector(source, settings, self._stopping)
+        self._dead_letters = DeadLetters(dead_letter_sink, on_sent=self._count_dead_letter)
+        self._insert = RetryingInsert(
+            sink,
+            f"{database}.events",
+            RECORD_FIELDS,
+            retry_cap_s=settings.retry_cap_s,
+            stopping=self._stopping,
+            on_failure=self._count_failure,
+        )
+        self._commits = OrderedCommits(source, self._committed)
+
+    def stop(self) -> None:
+        """Finish or abandon the batch in hand, commit what landed, and return from run()."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        loading: list[asyncio.Task[None]] = []
+        try:
+            # The next batch is read from Kafka and joined while the previous one is
+            # inserted, and handed over before that insert ends, so that ClickHouse
+            # never waits for it; each is committed after its own insert, in order.
+            while not self._stopping.is_set():
+                parts, events = await self._collector.next_batch()
+                if parts:
+                    before = loading[-1] if loading else None
+                    batch = Batch.of(parts, events)
+                    loading.append(asyncio.create_task(self._load(batch, before)))
+                if len(loading) > 1 or (loading and not parts):
+                    await loading.pop(0)
+            while loading:
+                await loading.pop(0)
+        except Stopped:
+            log.info("loader stopped with a batch not in; it will be read again")
+        finally:
+            for task in loading:
+                task.cancel()  # not committed: the next loader reads it again
+            await asyncio.gather(*loading, return_exceptions=True)
+            await self._commits.drain()  # what landed is committed before leaving
+            log.info("loader stopped")
+
+    async def _load(self, batch: Batch, before: asyncio.Task[None] | None) -> None:
+        """Insert the batch, then queue its commit after the batch `before` it."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        # One insert for the whole batch: big blocks are what ClickHouse inserts fastest.
+        await insert_isolating(
+            self._insert, self._dead_letters, batch.records, batch.rows, batch.token
+        )
+        took = loop.time() - started
+        if before is not None:
+            await before  # so that commits are queued in batch order
+        self._commits.queue(batch, took)
+
+    def _committed(self, batch: Batch, took: float) -> None:
+        self.stats.loaded(batch, took, self._source.highwater)
+
+    def _count_failure(self) -> None:
+        self.stats.insert_failures += 1
+
+    def _count_dead_letter(self) -> None:
+        self.stats.dead_lettered += 1

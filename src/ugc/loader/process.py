@@ -1,0 +1,57 @@
+"""The loader as a process (`ugc etl`), and beside the APIs (`ugc dev`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from ugc.loader.kafka import kafka_clients
+from ugc.loader.loader import Loader
+from ugc.settings import Settings
+from ugc.warehouse.connect import open_sink
+from ugc.warehouse.migrations import migrate
+from ugc.warehouse.sink import EventSink
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def open_loader(settings: Settings, sink: EventSink) -> AsyncIterator[Loader]:
+    """A loader on its Kafka clients, writing to `sink` (migrated first)."""
+    await migrate(sink, settings.clickhouse)
+    async with kafka_clients(
+        settings.kafka, settings.loader, client_id=f"{settings.service_name}-loader"
+    ) as (source, dead_letters):
+        log.info("loader consuming %s as %s", settings.kafka.topic, settings.loader.group)
+        yield Loader(
+            source, sink, dead_letters, settings.loader, database=settings.clickhouse.database
+        )
+
+
+async def run_loader(settings: Settings) -> None:
+    """`ugc etl`: until SIGTERM or SIGINT, which end it after the insert in hand."""
+    async with (
+        open_sink(settings.clickhouse, settings.data_dir) as sink,
+        open_loader(settings, sink) as loader,
+    ):
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, loader.stop)
+        await loader.run()
+
+
+@asynccontextmanager
+async def loader_running(settings: Settings, sink: EventSink) -> AsyncIterator[Loader]:
+    """The loader as a task of this process while the block runs (`ugc dev`)."""
+    async with open_loader(settings, sink) as loader:
+        task = asyncio.create_task(loader.run(), name="loader")
+        try:
+            yield loader
+        finally:
+            loader.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 30)

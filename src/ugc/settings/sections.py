@@ -1,0 +1,166 @@
+"""The typed sections of the settings, each read from flat `UGC_*` variables.
+
+A section field is read from `UGC_` + the section's `PREFIX` + its name
+(`KafkaSettings.bootstrap` <- `UGC_KAFKA_BOOTSTRAP`), or the name `NAMES` gives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+KIB = 1024
+MIB = 1024 * KIB
+
+
+class Section(BaseModel):
+    """A group of settings read from flat variables: `PREFIX + field`, or `NAMES`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    PREFIX: ClassVar[str] = ""
+    NAMES: ClassVar[Mapping[str, str]] = {}
+
+    @classmethod
+    def flat_names(cls) -> dict[str, str]:
+        """Flat name (the variable without `UGC_`, lower case) -> field."""
+        return {cls.NAMES.get(name, cls.PREFIX + name): name for name in cls.model_fields}
+
+
+class HttpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    # Seconds a client is told to wait (Retry-After) when a dependency is unavailable.
+    retry_after_s: int = Field(default=2, ge=1)
+
+
+class KafkaSettings(Section):
+    PREFIX = "kafka_"
+    # None: `ugc dev` starts the local broker.
+    bootstrap: str | None = None
+    topic: str = "ugc.events.v1"
+    partitions: int = Field(default=6, ge=1)
+    replication: int = Field(default=1, ge=1)
+    # snappy: the least CPU per batch (zstd costs ~20 us more on every small batch, the
+    # common case for single events); zstd halves the bytes when the broker's disk or
+    # network is what runs short. aiokafka's lz4 is level 9: several times the CPU.
+    compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = "snappy"
+    # How long a partition's batch waits for more events before it is sent, as
+    # Kafka's linger.ms: a batch costs the API far more than an event in it.
+    linger_ms: float = Field(default=1.0, ge=0, le=1000)
+    # On for real Kafka; the local broker refuses idempotent producers.
+    idempotence: bool = True
+    # How long a request may wait for the broker before it answers 503.
+    send_timeout_s: float = Field(default=2.0, gt=0)
+
+
+class MongoSettings(Section):
+    PREFIX = "mongo_"
+    # None: `ugc dev` starts the local MongoDB-protocol server.
+    url: str | None = None
+    database: str = "ugc"
+    # How long a request may wait for MongoDB before it answers 503.
+    timeout_s: float = Field(default=2.0, gt=0)
+
+
+class ContentLimits(Section):
+    PREFIX = "content_"
+    # Content writes per user and API process: a burst, then this many a minute.
+    writes_per_minute: int = Field(default=120, ge=1)
+    write_burst: int = Field(default=30, ge=1)
+
+
+class ClickHouseSettings(Section):
+    PREFIX = "clickhouse_"
+    NAMES = {"events_ttl_days": "events_ttl_days"}
+    # None: embedded chdb under the data directory.
+    url: str | None = None
+    database: str = Field(default="ugc", pattern=_IDENTIFIER)
+    # Set for a ClickHouse cluster: tables become Replicated + Distributed.
+    cluster: str | None = Field(default=None, pattern=_IDENTIFIER)
+    events_ttl_days: int = Field(default=730, ge=1)
+
+
+class LoaderSettings(Section):
+    PREFIX = "loader_"
+    NAMES = {"dead_letter_topic": "dead_letter_topic"}
+    group: str = "ugc-loader"
+    max_rows: int = Field(default=50_000, ge=1)
+    max_bytes: int = Field(default=32 * MIB, ge=1024)
+    max_wait_s: float = Field(default=1.0, gt=0)
+    retry_cap_s: float = Field(default=30.0, gt=0)
+    session_timeout_ms: int = Field(default=10_000, ge=1000)
+    dead_letter_topic: str = "ugc.events.dead-letter"
+
+
+class AnalyticsSettings(Section):
+    PREFIX = "analytics_"
+    # The top films of these windows (days up to today) are computed in the
+    # background every refresh_s and answered from memory; 0 turns that off.
+    rankings_days: list[int] = Field(default=[7, 30], max_length=8)
+    rankings_refresh_s: float = Field(default=60.0, ge=0)
+
+
+class IntakeLimits(Section):
+    max_events_per_batch: int = Field(default=1000, ge=1)
+    max_body_bytes: int = Field(default=1 * MIB, ge=1 * KIB)
+    max_decompressed_bytes: int = Field(default=10 * MIB, ge=1 * KIB)
+    max_decompression_ratio: int = Field(default=200, ge=2)
+
+
+class JwtSettings(Section):
+    PREFIX = "jwt_"
+    # An HS256 shared secret or an RS256 public key (PEM text or a path).
+    secret: SecretStr | None = None
+    public_key: str | None = None
+    user_claim: str = "sub"
+    roles_claim: str = "roles"
+    audience: str | None = None
+    issuer: str | None = None
+    leeway_s: int = Field(default=30, ge=0)
+
+
+class ObservabilitySettings(Section):
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: Path | None = None
+    # "all": a line per request; "errors": only 4xx/5xx and requests over 1 s.
+    access_log: Literal["all", "errors", "off"] = "errors"
+    sentry_dsn: SecretStr | None = None
+    sentry_sample_rate: float = Field(default=1.0, ge=0, le=1, description="errors sent")
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    sentry_send_default_pii: bool = False
+    release: str | None = None
+    # `ugc etl` serves /metrics here (0: not at all); the APIs serve it on their own port.
+    metrics_port: int = Field(default=9108, ge=0, le=65535)
+
+
+class DevSettings(Section):
+    """Ports of the local servers (`ugc dev` and the test fixtures)."""
+
+    PREFIX = "dev_"
+    kafka_port: int = Field(default=9092, ge=0, le=65535)
+    mongo_port: int = Field(default=27017, ge=0, le=65535)
+
+
+SECTIONS: dict[str, type[Section]] = {
+    "http": HttpSettings,
+    "kafka": KafkaSettings,
+    "mongo": MongoSettings,
+    "content": ContentLimits,
+    "clickhouse": ClickHouseSettings,
+    "loader": LoaderSettings,
+    "analytics": AnalyticsSettings,
+    "intake": IntakeLimits,
+    "jwt": JwtSettings,
+    "observability": ObservabilitySettings,
+    "dev": DevSettings,
+}
+# Flat name -> (section, field), for every section field.
+FLAT_NAMES: dict[str, tuple[str, str]] = {
+    flat: (section, field)
+    for section, model in SECTIONS.items()
+    for flat, field in model.flat_names().items()
+}

@@ -1,0 +1,29 @@
+"""The parts of one service that its framework app and its direct endpoints share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ugc.auth import TokenVerifier, load_keys
+from ugc.observability.http import RequestObserver
+from ugc.problems import ProblemRegistry
+from ugc.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceKit:
+    name: str
+    settings: Settings
+    verifier: TokenVerifier
+    problems: ProblemRegistry
+    observer: RequestObserver
+
+    @classmethod
+    def of(cls, settings: Settings, name: str) -> ServiceKit:
+        return cls(
+            name=name,
+            settings=settings,
+            verifier=TokenVerifier(settings.jwt, load_keys(settings)),
+            problems=ProblemRegistry(retry_after_s=settings.http.retry_after_s),
+            observer=RequestObserver(service=name, access_log=settings.observability.access_log),
+        )
