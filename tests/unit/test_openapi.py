@@ -1,0 +1,89 @@
+"""The OpenAPI documents: every route once, its answers described by models."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient
+from starlette.routing import Match
+
+from ugc.analytics.app import analytics_service
+from ugc.analytics.queries import AnalyticsQueries
+from ugc.content.app import content_service
+from ugc.events.app import events_service
+from ugc.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+
+class NoSink:
+    """The documents are built without a query ever running."""
+
+    async def query(self, sql: str, parameters: Any = None) -> list[Any]:
+        raise AssertionError("no query while building the docs")
+
+
+class NoPublisher:
+    async def publish(self, key: bytes, values: Any, headers: Any) -> None:
+        raise AssertionError("nothing is published while building the docs")
+
+    async def ready(self) -> bool:
+        return True
+
+
+def framework_matches(app: FastAPI, method: str, path: str) -> bool:
+    scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+    return any(route.matches(scope)[0] is Match.FULL for route in app.router.routes)
+
+
+def schema_of(response: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = response["content"]["application/json"]["schema"]
+    return schema
+
+
+def test_every_analytics_answer_is_a_documented_model(base_settings: Settings) -> None:
+    queries = AnalyticsQueries(NoSink(), "db")  # type: ignore[arg-type]
+    spec = analytics_service(base_settings, queries, None).api.openapi()
+
+    routes = {p: item for p, item in spec["paths"].items() if p.startswith("/api/v1/analytics")}
+    assert len(routes) == 7
+    for path, item in routes.items():
+        schema = schema_of(item["get"]["responses"]["200"])
+        ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
+        assert ref, path
+        model = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+        assert model["properties"], path
+        assert model.get("additionalProperties") is False, path
+
+
+def test_the_rating_summary_is_documented_once_beside_its_paths_other_methods(
+    base_settings: Settings,
+) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        "mongodb://127.0.0.1:9", connect=False
+    )
+    spec = content_service(base_settings, client).api.openapi()
+
+    rating = spec["paths"]["/api/v1/films/{film_id}/rating"]
+    assert set(rating) == {"get", "put", "delete"}
+    summary = schema_of(rating["get"]["responses"]["200"])
+    assert summary == {"$ref": "#/components/schemas/FilmRatingSummary"}
+    assert "FilmRatingSummary" in spec["components"]["schemas"]
+    app = content_service(base_settings, client).api
+    path = f"/api/v1/films/{uuid.uuid4()}/rating"
+    # GET is the direct endpoint's alone: the framework has no route for it.
+    assert framework_matches(app, "GET", path) is False
+    assert framework_matches(app, "PUT", path) is True
+
+
+def test_the_intake_is_documented_by_the_same_mechanism(base_settings: Settings) -> None:
+    spec = events_service(base_settings, NoPublisher()).api.openapi()
+
+    intake = spec["paths"]["/api/v1/events"]["post"]
+    assert schema_of(intake["responses"]["202"]) == {"$ref": "#/components/schemas/IntakeResult"}
+    assert {"EventBatch", "IntakeResult", "Problem"} <= set(spec["components"]["schemas"])
+    app = events_service(base_settings, NoPublisher()).api
+    assert framework_matches(app, "POST", "/api/v1/events") is False  # served directly only
