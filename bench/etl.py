@@ -217,7 +217,9 @@ def freshness(workdir: Path, broker: LocalBroker, seconds: int) -> tuple[dict[st
     )
     loader.start()
     keys = load_keys(settings)
-    tokens = [issue_token(keys, subject=f"viewer-{i}", roles=[], ttl_s=3600) for i in range(200)]
+    tokens = [
+        issue_token(keys, subject=str(uuid.uuid4()), roles=[], ttl_s=3600) for _ in range(200)
+    ]
     try:
         with http_server(
             "events-api", [sys.executable, "-m", "ugc", "serve-events"], env, workdir
@@ -302,7 +304,7 @@ async def ten_million(
     # The API answers the last 30 days from the ranking it keeps; refreshed once
     # here, so that no refresh runs in the middle of the timings.
     opened = open_analytics_service(settings.replace(analytics_rankings_refresh_s=3600), sink=sink)
-    token = issue_token(load_keys(settings), subject="bench", roles=[], ttl_s=3600)
+    token = issue_token(load_keys(settings), subject=str(uuid.uuid4()), roles=[], ttl_s=3600)
     async with opened as api:
         rankings: TopFilmsRankings = api.api.state.rankings
         await rankings.refresh()
@@ -394,7 +396,7 @@ async def measure(
         topics = {name: f"load-events-{n}" for n, name in enumerate(LOADS)}
         rows = {name: records(args.events, *load) for name, load in LOADS.items()}
         for name, topic in topics.items():
-            await ensure_topic(settings_for(workdir, broker.bootstrap, topic, "x"))
+            await ensure_topic(settings_for(workdir, broker.bootstrap, topic, "x").kafka)
             await produce(broker.bootstrap, topic, rows[name])
         # Alternating rounds; each loader reads its topic from the start, in a
         # consumer group and a database of its own. The plain insert takes the
