@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,20 @@ def keys(base_settings: Settings) -> KeyMaterial:
     return load_keys(base_settings)
 
 
+def user_id(name: str) -> str:
+    """The user id (a UUID, as the platform's auth service issues) of a test user:
+    tests name users for reading, as `alice`; a UUID stands for itself."""
+    try:
+        return str(uuid.UUID(name))
+    except ValueError:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ugc-test-user:{name}"))
+
+
 @pytest.fixture
 def token_for(keys: KeyMaterial):  # type: ignore[no-untyped-def]
-    def make(user_id: str, *, roles: list[str] | None = None, ttl_s: int = 600) -> str:
-        return issue_token(keys, subject=user_id, roles=roles or [], ttl_s=ttl_s)
+    """A token for a test user by name (`user_id` of it)."""
+
+    def make(name: str, *, roles: list[str] | None = None, ttl_s: int = 600) -> str:
+        return issue_token(keys, subject=user_id(name), roles=roles or [], ttl_s=ttl_s)
 
     return make

@@ -7,13 +7,14 @@ Every failure is a 401 with a reason; a token can never cause a 500.
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jwt
 
@@ -22,6 +23,32 @@ from ugc.settings import JwtSettings, Settings
 
 DEV_SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
 ANALYST_ROLE = "analyst"
+
+SubjectFormat = Literal["uuid", "slug"]
+_SUBJECTS: dict[str, tuple[re.Pattern[str], str]] = {
+    "uuid": (re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"), "a UUID"),
+    "slug": (
+        re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}"),
+        "1-128 letters, digits and . _ - @ : +",
+    ),
+}
+
+
+def user_id_of(value: object, subject_format: SubjectFormat) -> str | None:
+    """The user id in its one spelling (UUIDs in lower case), or None when `value`
+    is not one. Every id a store sees went through here, so no spelling of an id
+    can name another user."""
+    if not isinstance(value, str):
+        return None
+    pattern, _ = _SUBJECTS[subject_format]
+    if pattern.fullmatch(value) is None:
+        return None
+    return value.lower() if subject_format == "uuid" else value
+
+
+def subject_rule(subject_format: SubjectFormat) -> str:
+    """What a user id must be, in words."""
+    return _SUBJECTS[subject_format][1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +127,14 @@ class TokenVerifier:
         self._audience = settings.audience
         self._issuer = settings.issuer
         self._leeway = settings.leeway_s
+        self._subjects = settings.subject_format
         self._clock = clock
         self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._cache_size = cache_size
+
+    @property
+    def subject_format(self) -> SubjectFormat:
+        return self._subjects
 
     def principal(self, authorization: str | None) -> Principal:
         return self.verify(_bearer_token(authorization))
@@ -146,9 +178,13 @@ class TokenVerifier:
         except jwt.InvalidTokenError as exc:
             raise unauthorized(f"The access token is not valid: {exc}.") from None
         expires = self._check_times(claims)
-        user_id = claims.get(self._user_claim)
-        if not isinstance(user_id, str) or not user_id or len(user_id) > 128:
-            raise unauthorized(f"The access token has no usable {self._user_claim!r} claim.")
+        claim = self._user_claim
+        if claim not in claims:
+            raise unauthorized(f"The access token has no {claim!r} claim.")
+        user_id = user_id_of(claims[claim], self._subjects)
+        if user_id is None:
+            rule = subject_rule(self._subjects)
+            raise unauthorized(f"The access token's {claim!r} claim must be {rule}.")
         roles = claims.get(self._roles_claim) or []
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise unauthorized(f"The {self._roles_claim!r} claim must be a list of strings.")

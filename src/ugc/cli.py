@@ -67,7 +67,7 @@ def dev(
         console.print(f"  ClickHouse       {where}  (the loader runs in this process)")
         console.print(f"  data             {resolved.data_dir.resolve()}")
         console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
-        serve(Host(lambda: _platform(resolved), resolved), host=http.host, port=http.port)
+        serve(Host(lambda: _platform(resolved), resolved), http)
     console.print("ugc stopped")
 
 
@@ -111,7 +111,7 @@ def _serve_alone(
         async with opener(settings) as service:
             yield [service]
 
-    serve(Host(one, settings), host=settings.http.host, port=settings.http.port)
+    serve(Host(one, settings), settings.http)
 
 
 def _required(value: object, variable: str) -> None:
@@ -185,9 +185,15 @@ def token(
     data_dir: Annotated[Path | None, typer.Option(help="Where the dev secret lives")] = None,
 ) -> None:
     """Print a signed access token, for trying the APIs by hand."""
-    from ugc.auth import issue_token, load_keys  # noqa: PLC0415
+    from ugc.auth import issue_token, load_keys, subject_rule, user_id_of  # noqa: PLC0415
 
     settings = _settings(data_dir=data_dir)
+    subjects = settings.jwt.subject_format
+    if user_id_of(sub, subjects) is None:
+        raise typer.BadParameter(
+            f"must be {subject_rule(subjects)} (UGC_JWT_SUBJECT_FORMAT={subjects})",
+            param_hint="--sub",
+        )
     signed = issue_token(
         load_keys(settings),
         subject=sub,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 
@@ -16,7 +18,7 @@ from ugc.settings import Settings
 pytestmark = pytest.mark.integration
 
 FILM = str(uuid.uuid4())
-ALICE, BOB = "alice-" + uuid.uuid4().hex[:6], "bob-" + uuid.uuid4().hex[:6]
+ALICE, BOB = str(uuid.uuid4()), str(uuid.uuid4())
 TEXT = "A slow, patient film that pays off in its last act."
 
 
@@ -328,3 +330,46 @@ async def test_a_user_writing_too_fast_gets_429_with_retry_after(
     assert int(refused.headers["retry-after"]) >= 1
     assert others.status_code == 201
     assert reads.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "position",
+    [["k", 2**63, "0" * 24], ["k", -(2**63) - 1, "0" * 24], ["f", "0" * 24, -1], ["k", 1.5, "x"]],
+    ids=["over-int64", "under-int64", "negative-offset", "float-score"],
+)
+async def test_a_cursor_holding_what_the_store_cannot_is_422(
+    client: httpx.AsyncClient, as_user: Callable[[str], dict[str, str]], position: list[object]
+) -> None:
+    cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+    response = await client.get(
+        f"/api/v1/films/{FILM}/reviews",
+        params={"sort": "score", "cursor": cursor},
+        headers=as_user(ALICE),
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_forty_voters_at_once_on_one_review_leave_exact_counts(
+    client: httpx.AsyncClient, as_user: Callable[[str], dict[str, str]]
+) -> None:
+    review = (
+        await client.post(
+            f"/api/v1/films/{uuid.uuid4()}/reviews", json={"text": TEXT}, headers=as_user(BOB)
+        )
+    ).json()
+    vote = f"/api/v1/reviews/{review['id']}/vote"
+    voters = [str(uuid.uuid4()) for _ in range(40)]
+
+    answers = await asyncio.gather(
+        *(
+            client.put(vote, json={"value": "like" if n % 4 else "dislike"}, headers=as_user(v))
+            for n, v in enumerate(voters)
+        )
+    )
+
+    assert [a.status_code for a in answers] == [200] * 40
+    final = (await client.get(f"/api/v1/reviews/{review['id']}", headers=as_user(BOB))).json()
+    assert (final["likes"], final["dislikes"], final["score"]) == (30, 10, 20)

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from tests.conftest import user_id
 from tests.integration.conftest import http_client, read_topic, wait_for_rows
 from ugc.analytics.app import open_analytics_service
 from ugc.events.app import open_events_service
@@ -134,14 +135,16 @@ async def test_posted_events_reach_clickhouse_and_the_analytics(
         ).json()
         assert (average["average_position_sec"], average["events"]) == (10, 1)
         most = await app.analytics.get(
-            f"/api/v1/analytics/users/alice/films/{FILM}/max-position", headers=analyst
+            f"/api/v1/analytics/users/{user_id('alice')}/films/{FILM}/max-position", headers=analyst
         )
         assert most.json()["max_position_sec"] == 100
         films = await app.analytics.get(
-            "/api/v1/analytics/users/alice/films/count", headers=analyst
+            f"/api/v1/analytics/users/{user_id('alice')}/films/count", headers=analyst
         )
         assert films.json()["films"] == 2
-        forbidden = await app.analytics.get("/api/v1/analytics/users/alice/resume", headers=bob)
+        forbidden = await app.analytics.get(
+            f"/api/v1/analytics/users/{user_id('alice')}/resume", headers=bob
+        )
         assert forbidden.status_code == 403
 
 

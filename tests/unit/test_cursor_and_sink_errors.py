@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from ugc.content import cursor
@@ -21,6 +24,14 @@ def test_a_cursor_round_trips_and_refuses_anything_else() -> None:
             cursor.decode_tagged(bad, {"f": (str, int)})
     with pytest.raises(InvalidCursor):
         cursor.decode(cursor.encode([True]), kinds=(int,))  # a bool is not a position
+
+
+@pytest.mark.parametrize("number", [2**63, -(2**63) - 1, 2**64 - 1])
+def test_a_cursor_integer_beyond_what_the_store_holds_is_refused(number: int) -> None:
+    made = base64.urlsafe_b64encode(json.dumps([number]).encode()).decode()  # as a client would
+    with pytest.raises(InvalidCursor):
+        cursor.decode(made, kinds=(int,))
+    assert cursor.decode(cursor.encode([2**63 - 1]), kinds=(int,)) == [2**63 - 1]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import AfterValidator
 
 from ugc.analytics.models import (
     AveragePosition,
@@ -20,11 +21,19 @@ from ugc.analytics.models import (
 )
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.analytics.rankings import TopFilmsRankings, utc_today
-from ugc.auth import ANALYST_ROLE, Principal
-from ugc.problems import Problem
+from ugc.auth import ANALYST_ROLE, TokenVerifier, subject_rule, user_id_of
+from ugc.problems import Problem, invalid
 from ugc.web.dependencies import CurrentUser
+from ugc.web.openapi import problems
 
-router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+# The days ClickHouse's Date type holds.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2149, 6, 6)
+DEFAULT_DAYS = 30
+
+router = APIRouter(
+    prefix="/api/v1/analytics", tags=["analytics"], responses=problems(401, 422, 503)
+)
 
 
 async def _queries(request: Request) -> AnalyticsQueries:
@@ -32,16 +41,24 @@ async def _queries(request: Request) -> AnalyticsQueries:
     return queries
 
 
+def _storable(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
 Queries = Annotated[AnalyticsQueries, Depends(_queries)]
 FilmId = Annotated[UUID, Path(description="The film's UUID")]
-UserRef = Annotated[str, Path(min_length=1, max_length=128, description="A user id, or `me`")]
+Day = Annotated[date, AfterValidator(_storable)]
 MAX_LIMIT = 100
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Since = Annotated[Day | None, Query(description="First day (UTC); default: 30 days before until")]
+Until = Annotated[Day | None, Query(description="Last day (UTC), included; default: today")]
 
 
 def _period(since: date | None, until: date | None) -> tuple[date, date]:
     end = until or utc_today()
-    start = since or end - timedelta(days=30)
+    start = since or max(FIRST_DAY, end - timedelta(days=DEFAULT_DAYS))
     if start > end:
         raise Problem(
             422,
@@ -51,13 +68,29 @@ def _period(since: date | None, until: date | None) -> tuple[date, date]:
     return start, end
 
 
-def _user(ref: str, principal: Principal) -> str:
-    """`me` or the caller's own id; anyone else's data needs the analyst role."""
-    if ref in {"me", principal.user_id}:
-        return principal.user_id
-    if not principal.has_role(ANALYST_ROLE):
+async def _whose(
+    request: Request,
+    user_ref: Annotated[
+        str, Path(min_length=1, max_length=128, description="`me`, or a user id (analysts)")
+    ],
+    user: CurrentUser,
+) -> str:
+    """`me` or the caller's own id; anyone else's data needs the analyst role. A ref
+    that is no user id is refused before any store sees it."""
+    if user_ref == "me":
+        return user.user_id
+    verifier: TokenVerifier = request.app.state.verifier
+    who = user_id_of(user_ref, verifier.subject_format)
+    if who is None:
+        rule = subject_rule(verifier.subject_format)
+        raise invalid("user_ref", f"must be `me` or a user id: {rule}")
+    if who != user.user_id and not user.has_role(ANALYST_ROLE):
         raise Problem(403, f"Other users' data needs the {ANALYST_ROLE!r} role.")
-    return ref
+    return who
+
+
+Whose = Annotated[str, Depends(_whose)]
+_OTHERS = problems(s403=f"Another user's data, without the {ANALYST_ROLE!r} role.")
 
 
 @router.get("/films/top", summary="Most watched films of a period (default: the last 30 days)")
@@ -66,8 +99,8 @@ async def top_films(
     response: Response,
     queries: Queries,
     user: CurrentUser,
-    since: date | None = None,
-    until: date | None = None,
+    since: Since = None,
+    until: Until = None,
     limit: Limit = 10,
 ) -> list[TopFilm]:
     """The last 7 and 30 days come from a ranking kept ready (`Age` says how old it
@@ -88,8 +121,8 @@ async def film_stats(
     film_id: FilmId,
     queries: Queries,
     user: CurrentUser,
-    since: date | None = None,
-    until: date | None = None,
+    since: Since = None,
+    until: Until = None,
 ) -> FilmStats:
     del user
     start, end = _period(since, until)
@@ -108,20 +141,26 @@ async def distinct_viewers(film_id: FilmId, queries: Queries, user: CurrentUser)
     return await queries.distinct_viewers(film_id)
 
 
-@router.get("/users/{user_ref}/resume", summary="Where the user stopped in each film")
-async def resume_points(
-    user_ref: UserRef, queries: Queries, user: CurrentUser, limit: Limit = 20
-) -> list[ResumePoint]:
-    return await queries.resume_points(_user(user_ref, user), limit)
+@router.get(
+    "/users/{user_ref}/resume", summary="Where the user stopped in each film", responses=_OTHERS
+)
+async def resume_points(who: Whose, queries: Queries, limit: Limit = 20) -> list[ResumePoint]:
+    return await queries.resume_points(who, limit)
 
 
-@router.get("/users/{user_ref}/films/{film_id}/max-position", summary="Furthest point reached")
-async def max_position(
-    user_ref: UserRef, film_id: FilmId, queries: Queries, user: CurrentUser
-) -> MaxPosition:
-    return await queries.max_position(_user(user_ref, user), film_id)
+@router.get(
+    "/users/{user_ref}/films/{film_id}/max-position",
+    summary="Furthest point reached",
+    responses=_OTHERS,
+)
+async def max_position(who: Whose, film_id: FilmId, queries: Queries) -> MaxPosition:
+    return await queries.max_position(who, film_id)
 
 
-@router.get("/users/{user_ref}/films/count", summary="How many distinct films the user watched")
-async def distinct_films(user_ref: UserRef, queries: Queries, user: CurrentUser) -> FilmsWatched:
-    return await queries.distinct_films(_user(user_ref, user))
+@router.get(
+    "/users/{user_ref}/films/count",
+    summary="How many distinct films the user watched",
+    responses=_OTHERS,
+)
+async def distinct_films(who: Whose, queries: Queries) -> FilmsWatched:
+    return await queries.distinct_films(who)

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from ugc.analytics.api import MAX_LIMIT, router
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.analytics.rankings import TopFilmsRankings
-from ugc.problems import Problem, ProblemRegistry
+from ugc.problems import UNEXPECTED, Problem, ProblemRegistry
 from ugc.settings import AnalyticsSettings, Settings
 from ugc.warehouse.connect import open_sink
 from ugc.warehouse.migrations import migrate
@@ -51,7 +51,12 @@ def analytics_service(
 
 def register_problems(problems: ProblemRegistry) -> None:
     def warehouse_problem(exc: SinkError) -> Problem:
-        log.error("analytics query failed: %s", exc)
+        if exc.bad_data:
+            # Inputs are checked before any query, so ClickHouse refusing one is a
+            # bug here, not the client's doing, and retrying will not help.
+            log.error("ClickHouse refused an analytics query: %s", exc)
+            return Problem(500, UNEXPECTED)
+        log.warning("analytics query failed, ClickHouse unavailable: %s", exc)
         return problems.unavailable("Analytics are unavailable right now; retry shortly.")
 
     problems.register(SinkError, warehouse_problem)

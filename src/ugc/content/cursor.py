@@ -15,8 +15,19 @@ def encode(position: list[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(position)).decode().rstrip("=")
 
 
+# What a stored integer can be: MongoDB's are 64-bit.
+_INT64 = range(-(2**63), 2**63)
+
+
+def _fits(value: object, kind: type) -> bool:
+    if isinstance(value, bool) or not isinstance(value, kind):
+        return False
+    return value in _INT64 if isinstance(value, int) else True
+
+
 def decode(cursor: str, *, kinds: tuple[type, ...]) -> list[Any]:
-    """The position in the cursor, whose items must be of `kinds`, in order."""
+    """The position in the cursor, whose items must be of `kinds`, in order, and
+    within what the store holds (integers of 64 bits)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         position = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -27,10 +38,7 @@ def decode(cursor: str, *, kinds: tuple[type, ...]) -> list[Any]:
     if (
         not isinstance(position, list)
         or len(position) != len(kinds)
-        or not all(
-            isinstance(v, k) and not isinstance(v, bool)
-            for v, k in zip(position, kinds, strict=True)
-        )
+        or not all(_fits(v, k) for v, k in zip(position, kinds, strict=True))
     ):
         raise InvalidCursor("The cursor is not one this API made; start from the first page.")
     return position

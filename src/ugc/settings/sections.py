@@ -35,6 +35,14 @@ class HttpSettings(Section):
     port: int = Field(default=8000, ge=0, le=65535)
     # Seconds a client is told to wait (Retry-After) when a dependency is unavailable.
     retry_after_s: int = Field(default=2, ge=1)
+    # Bodies of the content and analytics APIs (the events intake has its own limits).
+    max_request_body_bytes: int = Field(default=64 * KIB, ge=1 * KIB)
+    # The request line and headers together; past it, 431 before anything is parsed.
+    max_header_bytes: int = Field(default=16 * KIB, ge=1 * KIB, le=1 * MIB)
+    # A request's head and body must arrive within this (slow clients are cut off).
+    read_timeout_s: float = Field(default=10.0, gt=0)
+    # An idle keep-alive connection is closed after this.
+    keep_alive_s: float = Field(default=5.0, gt=0)
 
 
 class KafkaSettings(Section):
@@ -121,6 +129,11 @@ class JwtSettings(Section):
     audience: str | None = None
     issuer: str | None = None
     leeway_s: int = Field(default=30, ge=0)
+    # What a user id (the user claim) must look like: "uuid", what the platform's auth
+    # service issues (normalised to lower case), or "slug", 1-128 of letters, digits
+    # and . _ - @ : + (for an auth service with other ids). Anything else is a 401,
+    # so no store ever sees an id it could read as another.
+    subject_format: Literal["uuid", "slug"] = "uuid"
 
 
 class ObservabilitySettings(Section):

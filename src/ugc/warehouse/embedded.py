@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from ugc.warehouse.sink import INSERT_SETTINGS, SinkError
+from ugc.warehouse.sink import INSERT_SETTINGS, SinkError, bound
 
 
 class ChdbSink:
@@ -34,9 +34,10 @@ class ChdbSink:
     async def _run(self, sql: str, fmt: str = "CSV", params: dict[str, Any] | None = None) -> Any:
         loop = asyncio.get_running_loop()
         try:
+            query, values = bound(sql, params)
             return await loop.run_in_executor(
                 self._thread,
-                lambda: self._session.query(sql, fmt, params=params or {}),  # type: ignore[no-untyped-call]
+                lambda: self._session.query(query, fmt, params=values),  # type: ignore[no-untyped-call]
             )
         except Exception as exc:
             raise SinkError.from_exception(exc) from exc

@@ -8,8 +8,11 @@ object a line, and ClickHouse parses them itself (FORMAT JSONEachRow).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC
 from typing import Any, Protocol
+
+from clickhouse_connect.driver.binding import bind_query
 
 # ClickHouse error codes that mean "these rows are bad", as opposed to "the
 # server is not able right now": the loader isolates the former and retries the latter.
@@ -66,3 +69,14 @@ class EventSink(Protocol):
     async def execute(self, sql: str) -> None: ...
 
     async def close(self) -> None: ...
+
+
+def bound(sql: str, parameters: Mapping[str, Any] | None) -> tuple[str, dict[str, str]]:
+    """The query and its `{name:Type}` parameters as ClickHouse reads them: each
+    value in its escaped text form, by clickhouse-connect's own binding, the one the
+    server sink sends. ClickHouse unescapes parameter values, so a value handed over
+    raw (`victim\\x41abc`) could be read as another (`victimAabc`)."""
+    if not parameters:
+        return sql, {}
+    query, params = bind_query(sql, dict(parameters), UTC)
+    return str(query), {name.removeprefix("param_"): value for name, value in params.items()}

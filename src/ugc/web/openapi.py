@@ -41,6 +41,31 @@ def problem_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}}}
 
 
+# What the common errors mean, for the routes that may answer them.
+MEANING = {
+    400: "The body is not JSON (in UTF-8).",
+    401: "Missing, expired, badly signed or malformed access token, or a user id in it "
+    "that is not one the platform issues.",
+    403: "The access token's user may not do this.",
+    404: "No such resource.",
+    409: "It exists already.",
+    413: "The request body is over the limit.",
+    415: "Unsupported Content-Type or Content-Encoding.",
+    422: "Invalid fields; `errors` names each with the reason.",
+    429: "Too many requests from this user; retry after `Retry-After` seconds.",
+    503: "A server this API depends on did not answer in time; retry after `Retry-After`.",
+}
+
+
+def problems(*statuses: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """FastAPI `responses` for the problems a route may answer: `statuses` with
+    their usual meaning, `described` (`s403="Only the author..."`) with its own."""
+    found: dict[int | str, dict[str, Any]] = {s: problem_response(MEANING[s]) for s in statuses}
+    for key, text in described.items():
+        found[int(key.removeprefix("s"))] = problem_response(text)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     """One method of one path in OpenAPI, and the models its schema refers to."""
@@ -105,12 +130,26 @@ def publish(app: FastAPI, operations: Mapping[str, Sequence[Operation]]) -> None
                     paths.setdefault(path, {})[op.method] = op.spec
                     for model in op.models:
                         _add_model(definitions, model)
+            _problems_everywhere(paths, definitions)
             definitions["Problem"] = PROBLEM_SCHEMA
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problems_everywhere(paths: dict[str, Any], definitions: dict[str, Any]) -> None:
+    """Every error is problem details: the framework's own 422 entries say otherwise."""
+    for item in paths.values():
+        for op in item.values():
+            for status, response in op.get("responses", {}).items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
+                    if status == "422" and response.get("description") == "Validation Error":
+                        response["description"] = MEANING[422]
+    for name in ("HTTPValidationError", "ValidationError"):
+        definitions.pop(name, None)
 
 
 def _add_model(definitions: dict[str, Any], model: type[BaseModel]) -> None:

@@ -16,22 +16,27 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from bson import ObjectId
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ugc.content import cursor
 from ugc.content.errors import InvalidCursor
 from ugc.content.models import Page, Review, ReviewSort
 from ugc.content.store import keyset
-from ugc.content.store.mongo import Document, translate_errors
+from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.reviews import shown
+from ugc.content.store.turns import Turns
 
 RANKING_CAP = 1000
 _BY_SCORE = [("score", -1), ("_id", -1)]
 _FROZEN, _BEYOND = "f", "k"
 
 
-class ReviewPages:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+class ReviewPages(MongoStore):
+    def __init__(
+        self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], turns: Turns[str]
+    ) -> None:
+        super().__init__(client, db, turns)
         self._reviews = db["reviews"]
         self._rankings = db["review_rankings"]
         self._films = db["film_stats"]
@@ -82,6 +87,8 @@ class ReviewPages:
         tag, position = cursor.decode_tagged(after, {_FROZEN: (str, int), _BEYOND: (int, str)})
         if tag == _BEYOND:
             return await self._beyond(film, limit, position[0], keyset.object_id_of(position[1]))
+        if position[1] < 0:
+            raise InvalidCursor("The cursor is not one this API made; start from the first page.")
         snapshot = await self._rankings.find_one({"_id": keyset.object_id_of(position[0])})
         if snapshot is None or snapshot["film_id"] != film:
             raise InvalidCursor("This cursor has expired; start again from the first page.")
