@@ -5,6 +5,11 @@ Loads 100,000 ratings, 20,000 reviews and 20,000 bookmarks, then measures with w
 film's reviews page, a user's bookmarks page; and, as the baseline, a bare
 driver `find_one` by _id against the same server at the same concurrency. Goals:
 summary throughput >= 0.5 of the bare find_one; p99 < 200 ms (the seed's rule).
+
+Then contention: 40 voters at once on one review (rounds of a fresh review each),
+with rating writes on other films at the same time; p50/p99 of the votes against
+the same votes cast one after another, p99 of the other writes, and whether the
+counts came out exact (goal: p99 <= 1 s, exact).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -53,7 +59,7 @@ async def load(url: str, database: str) -> tuple[list[str], list[str]]:
     await create_indexes(db)
     rng = random.Random(7)
     films = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(FILMS)]
-    users = [f"user-{i}" for i in range(USERS)]
+    users = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(USERS)]
     pairs = {(rng.choice(users), rng.choice(films)) for _ in range(140_000)}
     pairs_list = sorted(pairs, key=str)[:100_000]
     ratings = [(u, f, rng.randint(0, 10)) for u, f in pairs_list]
@@ -151,7 +157,86 @@ def run(store: LocalDocumentStore, workdir: Path, args: argparse.Namespace) -> N
             for name, paths in targets.items():
                 result = run_wrk(base, b"", {}, tokens, seconds=args.seconds, paths=paths, **get)  # type: ignore[arg-type]
                 results[name].append(result)
+        contention = asyncio.run(contended_votes(base, keys, film_ids, rounds=VOTE_ROUNDS))
     report(results, baselines, args)
+    report_contention(contention)
+
+
+VOTERS, VOTE_ROUNDS, OTHER_WRITES = 40, 10, 10
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+async def contended_votes(
+    base: str, keys: object, film_ids: list[str], *, rounds: int
+) -> dict[str, object]:
+    """Each round: a new review, 40 voters at once (three in four like it) while
+    other users rate other films; then the same number of votes one at a time."""
+
+    def auth() -> dict[str, str]:
+        token = issue_token(keys, subject=str(uuid.uuid4()), roles=[], ttl_s=3600)  # type: ignore[arg-type]
+        return {"Authorization": f"Bearer {token}"}
+
+    text = {"text": "A review for everyone to vote on, long enough."}
+    together: list[float] = []
+    others: list[float] = []
+    alone: list[float] = []
+    exact = 0
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+
+        async def timed(into: list[float], method: str, path: str, body: object) -> int:
+            started = time.perf_counter()
+            response = await client.request(method, path, json=body, headers=auth())
+            into.append(time.perf_counter() - started)
+            return response.status_code
+
+        async def new_review(film: str) -> str:
+            made = await client.post(f"/api/v1/films/{film}/reviews", json=text, headers=auth())
+            return f"/api/v1/reviews/{made.json()['id']}"
+
+        for n in range(rounds):
+            review = await new_review(film_ids[n])
+            votes = [
+                timed(together, "PUT", f"{review}/vote", {"value": "like" if v % 4 else "dislike"})
+                for v in range(VOTERS)
+            ]
+            other_films = film_ids[len(film_ids) - (n + 1) * OTHER_WRITES :][:OTHER_WRITES]
+            ratings = [
+                timed(others, "PUT", f"/api/v1/films/{film}/rating", {"score": 7})
+                for film in other_films
+            ]
+            statuses = await asyncio.gather(*votes, *ratings)
+            final = (await client.get(review, headers=auth())).json()
+            counts = (final["likes"], final["dislikes"])
+            exact += all(s == 200 for s in statuses) and counts == (30, 10)
+        review = await new_review(film_ids[rounds])
+        for _ in range(VOTERS):
+            await timed(alone, "PUT", f"{review}/vote", {"value": "like"})
+    return {
+        "voters": VOTERS,
+        "rounds": rounds,
+        "together_p50_ms": percentile(together, 0.5) * 1000,
+        "together_p99_ms": percentile(together, 0.99) * 1000,
+        "alone_p50_ms": percentile(alone, 0.5) * 1000,
+        "other_writes_p99_ms": percentile(others, 0.99) * 1000,
+        "exact_rounds": exact,
+    }
+
+
+def report_contention(figures: dict[str, object]) -> None:
+    table = Table(title=f"{VOTERS} voters at once on one review, {VOTE_ROUNDS} rounds")
+    for column in ("figure", "value", "goal"):
+        table.add_column(column, justify="right")
+    p50, p99 = figures["together_p50_ms"], figures["together_p99_ms"]
+    table.add_row("votes together p50 / p99 ms", f"{p50:.0f} / {p99:.0f}", "p99 <= 1000")
+    table.add_row("one vote alone, p50 ms", f"{figures['alone_p50_ms']:.1f}", "")
+    table.add_row("other writes meanwhile, p99 ms", f"{figures['other_writes_p99_ms']:.0f}", "")
+    table.add_row("rounds with exact counts", f"{figures['exact_rounds']} of {VOTE_ROUNDS}", "all")
+    console.print(table)
+    console.print(f"saved {save('content-contention', figures)}")
 
 
 def report(

@@ -13,10 +13,11 @@ from ugc.content.direct import SUMMARY_OPERATION, SUMMARY_PATH, RatingSummaryEnd
 from ugc.content.limits import WriteQuota
 from ugc.content.problems import register_problems
 from ugc.content.store.bookmarks import BookmarkStore
-from ugc.content.store.mongo import Document, connect, create_indexes, translate_errors
+from ugc.content.store.mongo import Document, connect, create_indexes, store_errors
 from ugc.content.store.ratings import RatingStore
 from ugc.content.store.review_pages import ReviewPages
 from ugc.content.store.reviews import ReviewStore
+from ugc.content.store.turns import Turns
 from ugc.settings import Settings
 from ugc.web.direct import DirectRoute
 from ugc.web.kit import ServiceKit
@@ -28,12 +29,13 @@ def content_service(settings: Settings, client: AsyncMongoClient[Document]) -> S
     kit = ServiceKit.of(settings, "content")
     register_problems(kit.problems)
     db = client[settings.mongo.database]
-    rating_store = RatingStore(client, db)
+    turns: Turns[str] = Turns()
+    rating_store = RatingStore(client, db, turns)
     stores = Stores(
         rating_store,
-        ReviewStore(client, db, rating_store),
-        ReviewPages(db),
-        BookmarkStore(client, db),
+        ReviewStore(client, db, turns, rating_store),
+        ReviewPages(client, db, turns),
+        BookmarkStore(client, db, turns),
     )
     limits = settings.content
     summary = RatingSummaryEndpoint(kit, rating_store)
@@ -64,7 +66,8 @@ async def open_content_service(
     """The content API; without a `client`, on one opened for as long as the block
     runs. The indexes are created first."""
     if client is not None:
-        await translate_errors(create_indexes)(client[settings.mongo.database])
+        with store_errors():
+            await create_indexes(client[settings.mongo.database])
         yield content_service(settings, client)
         return
     assert settings.mongo.url, "the MongoDB URL is resolved at start"

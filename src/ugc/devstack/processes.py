@@ -104,6 +104,15 @@ class ManagedProcess:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
+    def freeze(self) -> None:
+        """SIGSTOP: the server stops answering but keeps its connections (tests)."""
+        if self._process is not None:
+            os.killpg(self._process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self._process is not None:
+            os.killpg(self._process.pid, signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL, for tests of what happens when a server dies."""
         process, self._process = self._process, None

@@ -12,12 +12,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ugc.content.errors import NotFound
 from ugc.content.models import Bookmark, Page
 from ugc.content.store import keyset
-from ugc.content.store.mongo import Document, in_transaction, translate_errors
+from ugc.content.store.mongo import Document, MongoStore, translate_errors
+from ugc.content.store.turns import Turns
 
 
-class BookmarkStore:
-    def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> None:
-        self._client = client
+class BookmarkStore(MongoStore):
+    def __init__(
+        self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], turns: Turns[str]
+    ) -> None:
+        super().__init__(client, db, turns)
         self._bookmarks = db["bookmarks"]
         self._users = db["user_stats"]
 
@@ -38,7 +41,7 @@ class BookmarkStore:
             await self._count(user_id, 1, session)
             return True
 
-        if await in_transaction(self._client, work):
+        if await self._in_turn(f"user:{user_id}", work):
             return Bookmark(film_id=film_id, created_at=now), True
         doc = await self._bookmarks.find_one(
             {"user_id": user_id, "film_id": str(film_id)}, projection={"created_at": True}
@@ -56,7 +59,7 @@ class BookmarkStore:
                 await self._count(user_id, -1, session)
             return bool(gone.deleted_count)
 
-        if not await in_transaction(self._client, work):
+        if not await self._in_turn(f"user:{user_id}", work):
             raise NotFound("This film is not in your bookmarks.")
 
     @translate_errors

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import pymongo
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -14,15 +16,18 @@ from pymongo.errors import (
     ConnectionFailure,
     ExecutionTimeout,
     NetworkTimeout,
+    PyMongoError,
     ServerSelectionTimeoutError,
     WTimeoutError,
 )
 
 from ugc.content.errors import StoreUnavailable
+from ugc.content.store.turns import Turns
 
 Document = dict[str, Any]
 P = ParamSpec("P")
 R = TypeVar("R")
+S = TypeVar("S", bound="MongoStore")
 
 RANKING_TTL_S = 3600
 
@@ -61,14 +66,15 @@ _UNAVAILABLE = (
 
 
 def connect(url: str, *, timeout_s: float) -> AsyncMongoClient[Document]:
-    """A client that gives up within `timeout_s` when the server cannot be reached."""
+    """A client whose every operation, a transaction with its retries included,
+    ends within `timeout_s` (the driver's client-side operation timeout)."""
     ms = int(timeout_s * 1000)
     return AsyncMongoClient(
         url,
         tz_aware=True,
+        timeoutMS=ms,
         serverSelectionTimeoutMS=ms,
         connectTimeoutMS=ms,
-        socketTimeoutMS=ms * 5,
         retryWrites=True,
         # A 2xx means durable: acknowledged by a majority, in their journals.
         w="majority",
@@ -82,17 +88,54 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
         await db[collection].create_indexes(indexes)
 
 
+class MongoStore:
+    """A store on one client; each of its calls (`translate_errors`) is bounded by
+    the client's timeout as a whole: every operation, a transaction and its retries.
+
+    Transactions that change a document others compete for (a film's summary, a
+    review's counters) take turns on it within the process (`turns`, shared by
+    the stores of a service)."""
+
+    def __init__(
+        self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], turns: Turns[str]
+    ) -> None:
+        self._client = client
+        self._db = db
+        self._turns = turns
+        self.timeout_s: float | None = client.options.timeout
+
+    async def _in_turn(self, key: str, work: Callable[[AsyncClientSession], Awaitable[R]]) -> R:
+        """`work` in a transaction, after the others changing `key` in this process."""
+        async with self._turns.of(key, timeout_s=self.timeout_s):
+            return await in_transaction(self._client, work)
+
+
+@contextlib.contextmanager
+def store_errors() -> Iterator[None]:
+    """Driver errors that mean "the database did not answer in time" -> StoreUnavailable."""
+    try:
+        yield
+    except PyMongoError as exc:
+        if isinstance(exc, _UNAVAILABLE) or exc.timeout:
+            raise StoreUnavailable(
+                "The content database did not answer in time; retry shortly."
+            ) from exc
+        raise
+
+
 def translate_errors(
-    method: Callable[P, Coroutine[Any, Any, R]],
-) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Driver errors that mean "the database is not reachable now" -> StoreUnavailable."""
+    method: Callable[Concatenate[S, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
+    """The store call within the client's timeout, end to end, as StoreUnavailable past it.
+
+    The driver bounds each operation by timeoutMS, but retries a transaction that
+    keeps failing for up to 120 s; `pymongo.timeout` makes the deadline the whole call's.
+    """
 
     @functools.wraps(method)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await method(*args, **kwargs)
-        except _UNAVAILABLE as exc:
-            raise StoreUnavailable("The content database is not reachable; retry shortly.") from exc
+    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with store_errors(), pymongo.timeout(self.timeout_s):
+            return await method(self, *args, **kwargs)
 
     return wrapper
 

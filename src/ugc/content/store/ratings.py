@@ -14,17 +14,20 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ugc.content.errors import NotFound
 from ugc.content.models import MAX_SCORE, MIN_SCORE, FilmRatingSummary, Page, Rating
 from ugc.content.store import keyset
-from ugc.content.store.mongo import Document, in_transaction, translate_errors
+from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.recent import Recent
+from ugc.content.store.turns import Turns
 
 # How long a film's summary may be served from memory; `my_score` is always read.
 SUMMARY_TTL_S = 5.0
 SCORES = [str(score) for score in range(MIN_SCORE, MAX_SCORE + 1)]
 
 
-class RatingStore:
-    def __init__(self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> None:
-        self._client = client
+class RatingStore(MongoStore):
+    def __init__(
+        self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], turns: Turns[str]
+    ) -> None:
+        super().__init__(client, db, turns)
         self._ratings = db["ratings"]
         self._films = db["film_stats"]
         self._users = db["user_stats"]
@@ -58,7 +61,7 @@ class RatingStore:
             await self._show_beside_review(film, user_id, score, session)
             return {"created_at": before["created_at"] if before else now}
 
-        created = await in_transaction(self._client, work)
+        created = await self._in_turn(f"film:{film}", work)
         self._recent_films.forget(film)
         return Rating(
             film_id=film_id, score=score, created_at=created["created_at"], updated_at=now
@@ -82,7 +85,7 @@ class RatingStore:
             await self._show_beside_review(film, user_id, None, session)
             return True
 
-        removed = await in_transaction(self._client, work)
+        removed = await self._in_turn(f"film:{film}", work)
         self._recent_films.forget(film)
         if not removed:
             raise NotFound("You have not rated this film.")
