@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from ugc.problems import ProblemRegistry
 from ugc.web.dependencies import json_response
+from ugc.web.openapi import problems as documented
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,11 @@ def health_router(checks: Mapping[str, ReadinessCheck], problems: ProblemRegistr
     async def healthz() -> Response:
         return json_response({"status": "ok"})
 
-    @router.get("/readyz", summary="The process can reach what it depends on")
+    @router.get(
+        "/readyz",
+        summary="The process can reach what it depends on",
+        responses=documented(s503="Not ready: `checks` names the part that cannot be reached."),
+    )
     async def readyz() -> Response:
         results = {name: await _passes(name, check) for name, check in checks.items()}
         if all(results.values()):

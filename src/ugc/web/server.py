@@ -18,8 +18,9 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ugc.problems import Problem
-from ugc.settings import Settings
+from ugc.settings import HttpSettings, Settings
 from ugc.web.kit import ServiceKit
+from ugc.web.protocol import guarded
 from ugc.web.service import Service, assemble
 
 ServicesOpener = Callable[[], AbstractAsyncContextManager[Sequence[Service]]]
@@ -99,13 +100,17 @@ def _settle_garbage_collector() -> None:
 _GC_THRESHOLD = 20_000
 
 
-def serve(app: ASGIApp, *, host: str, port: int) -> None:
-    config = uvicorn.Config(
+def server_config(app: ASGIApp, settings: HttpSettings) -> uvicorn.Config:
+    """uvicorn as every ugc process runs it: uvloop, httptools with ugc's guards."""
+    return uvicorn.Config(
         app,
-        host=host,
-        port=port,
+        host=settings.host,
+        port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=guarded(
+            max_header_bytes=settings.max_header_bytes, read_timeout_s=settings.read_timeout_s
+        ),
+        timeout_keep_alive=max(1, round(settings.keep_alive_s)),
         access_log=False,
         log_config=None,
         # Nothing here reads the client address, so X-Forwarded-* need not be
@@ -115,6 +120,10 @@ def serve(app: ASGIApp, *, host: str, port: int) -> None:
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
+
+
+def serve(app: ASGIApp, settings: HttpSettings) -> None:
+    config = server_config(app, settings)
     # Server.run installs uvloop; it re-raises the signal it shut down for, by
     # when the shutdown is done.
     with contextlib.suppress(KeyboardInterrupt):

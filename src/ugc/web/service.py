@@ -22,6 +22,7 @@ from ugc.observability.http import ObservedApp
 from ugc.web.direct import DirectEndpoint, DirectRoute, DirectRoutes
 from ugc.web.health import ReadinessCheck, health_router
 from ugc.web.kit import ServiceKit
+from ugc.web.limits import BodyLimit
 from ugc.web.openapi import Operation, publish
 
 
@@ -43,8 +44,11 @@ class Service:
         metrics = DirectRoute("/metrics", "GET", make_asgi_app())
         self.direct_routes = [_observed(r, kit) for r in (metrics, *direct_routes)]
         observer = kit.observer
+        framework = BodyLimit(api, kit.settings.http.max_request_body_bytes)
         # What a server calls: one layer less on every request than `self`.
-        self.asgi: ASGIApp = DirectRoutes(ObservedApp(api, observer), self.direct_routes, observer)
+        self.asgi: ASGIApp = DirectRoutes(
+            ObservedApp(framework, observer), self.direct_routes, observer
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)

@@ -1,0 +1,150 @@
+"""The HTTP edge of every API, over real sockets to the real server: headers
+capped (431), slow and silent clients cut off (408), bodies capped (413)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+
+import httpx
+import orjson
+import pytest
+import uvicorn
+
+from tests.integration.conftest import http_client
+from ugc.content.app import open_content_service
+from ugc.devstack.processes import free_port
+from ugc.settings import Settings
+from ugc.web.server import Host, server_config
+from ugc.web.service import Service
+
+pytestmark = pytest.mark.integration
+
+READ_TIMEOUT_S = 0.5
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[int]:
+    """The content API behind the real server (uvicorn, with ugc's protocol)."""
+    port = free_port()
+    settings = settings.replace(port=port, read_timeout_s=READ_TIMEOUT_S, max_header_bytes=16_384)
+
+    @contextlib.asynccontextmanager
+    async def services() -> AsyncIterator[Sequence[Service]]:
+        async with open_content_service(settings) as service:
+            yield [service]
+
+    server = uvicorn.Server(server_config(Host(services, settings), settings.http))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not task.done(), task
+            await asyncio.sleep(0.02)
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def exchange(port: int, data: bytes, *, wait_s: float = 5.0) -> bytes:
+    """Send `data`, then read until the server closes the connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), wait_s)
+    finally:
+        writer.close()
+
+
+def status_and_problem(raw: bytes) -> tuple[int, dict[str, object]]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), orjson.loads(body)
+
+
+async def test_an_8_mb_header_is_431_before_it_is_parsed(mongo_settings: Settings) -> None:
+    async with serving(mongo_settings) as port:
+        big = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8_000_000 + b"\r\n\r\n"
+        status, problem = status_and_problem(await exchange(port, big))
+        # Refused on the way in: the answer comes though the head never ends.
+        unended = await exchange(port, b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 20_000)
+        fine = await exchange(
+            port,
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Ok: " + b"a" * 15_000 + b"\r\n"
+            b"Connection: close\r\n\r\n",
+        )
+
+    assert status == 431
+    assert "headers" in str(problem["detail"])
+    assert unended.startswith(b"HTTP/1.1 431")
+    assert fine.startswith(b"HTTP/1.1 200")
+
+
+async def test_slow_and_silent_clients_are_answered_408_and_disconnected(
+    mongo_settings: Settings,
+) -> None:
+    async with serving(mongo_settings) as port:
+        silent = await exchange(port, b"")
+        slow = await exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never ends
+        half_body = await exchange(
+            port,
+            b"PUT /api/v1/films/x/rating HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+            b"\r\nContent-Length: 100\r\n\r\n{",
+        )
+
+    for raw in (silent, slow, half_body):
+        status, problem = status_and_problem(raw)
+        assert status == 408
+        assert "whole" in str(problem["detail"])
+
+
+async def test_two_hundred_slow_loris_connections_are_all_closed(
+    mongo_settings: Settings,
+) -> None:
+    async with serving(mongo_settings) as port:
+        streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(200)]
+        for _, writer in streams:
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: b")
+        answers = await asyncio.gather(
+            *(asyncio.wait_for(reader.read(), 15) for reader, _ in streams)
+        )
+        for _, writer in streams:
+            writer.close()
+        # The server still serves others as it did.
+        ok = await exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+
+    assert all(answer.startswith(b"HTTP/1.1 408") for answer in answers)
+    assert ok.startswith(b"HTTP/1.1 200")
+
+
+@pytest.fixture
+async def client(mongo_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async for c in http_client(open_content_service(mongo_settings)):
+        yield c
+
+
+async def test_a_body_over_the_limit_is_413_declared_or_streamed(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    auth = {"Authorization": f"Bearer {token_for('erin')}", "Content-Type": "application/json"}
+    path = f"/api/v1/films/{uuid.uuid4()}/reviews"
+    huge = b'{"text": "' + b"x" * 50_000_000 + b'"}'
+
+    declared = await client.post(path, content=huge, headers=auth)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(100):
+            yield b"y" * 1024
+        yield b'"}'
+
+    streamed = await client.post(path, content=chunks(), headers=auth)
+    fits = await client.post(path, json={"text": "A review that fits well within."}, headers=auth)
+
+    for response in (declared, streamed):
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "65536 bytes" in response.json()["detail"]
+    assert fits.status_code == 201
