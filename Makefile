@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit integration lint typecheck format bench-ingest bench-content bench-etl clean
+.PHONY: help install run test unit integration fuzz lint typecheck format bench-ingest bench-content bench-etl clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ unit: install ## Only the unit tests (no servers)
 
 integration: install ## Only the integration tests (real local servers)
 	$(BIN)/pytest -m integration
+
+fuzz: install ## schemathesis over the three APIs of a real `ugc dev` (fixed seed, a few minutes)
+	$(BIN)/python -m tests.fuzz.run
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

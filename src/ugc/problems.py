@@ -148,4 +148,7 @@ def _validation_problem(exc: RequestValidationError) -> Problem:
 
 
 def _http_problem(exc: StarletteHTTPException) -> Problem:
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # The framework's "There was an error parsing the body", said with the cause.
+        return Problem(400, f"The request body is not JSON in UTF-8: {exc.__cause__}.")
     return Problem(exc.status_code, str(exc.detail), headers=exc.headers)

@@ -87,3 +87,35 @@ def test_the_intake_is_documented_by_the_same_mechanism(base_settings: Settings)
     assert {"EventBatch", "IntakeResult", "Problem"} <= set(spec["components"]["schemas"])
     app = events_service(base_settings, NoPublisher()).api
     assert framework_matches(app, "POST", "/api/v1/events") is False  # served directly only
+
+
+def statuses(spec: dict[str, Any], path: str, method: str) -> set[int]:
+    return {int(s) for s in spec["paths"][path][method]["responses"]}
+
+
+def test_every_route_documents_the_problems_it_can_answer(base_settings: Settings) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        "mongodb://127.0.0.1:9", connect=False
+    )
+    content = content_service(base_settings, client).api.openapi()
+    queries = AnalyticsQueries(NoSink(), "db")  # type: ignore[arg-type]
+    analytics = analytics_service(base_settings, queries, None).api.openapi()
+    events = events_service(base_settings, NoPublisher()).api.openapi()
+
+    assert statuses(content, "/api/v1/reviews/{review_id}", "patch") >= {
+        401, 403, 404, 413, 422, 429, 503,
+    }  # fmt: skip
+    assert statuses(content, "/api/v1/films/{film_id}/reviews", "post") >= {409, 429, 503}
+    assert statuses(content, "/api/v1/films/{film_id}/rating", "get") >= {401, 422, 503}
+    assert statuses(analytics, "/api/v1/analytics/users/{user_ref}/resume", "get") >= {
+        401, 403, 422, 503,
+    }  # fmt: skip
+    assert statuses(events, "/api/v1/view_progress/save", "post") >= {401, 403, 422, 503}
+    for spec in (content, analytics, events):
+        assert statuses(spec, "/readyz", "get") >= {200, 503}
+        for item in spec["paths"].values():
+            for op in item.values():
+                for status, response in op["responses"].items():
+                    if int(status) >= 400:  # every error is problem details, never FastAPI's
+                        assert set(response["content"]) == {"application/problem+json"}
+        assert "HTTPValidationError" not in spec["components"]["schemas"]

@@ -19,6 +19,7 @@ from ugc.events.service import accept
 from ugc.observability.request_id import current_request_id
 from ugc.problems import Problem
 from ugc.web.dependencies import CurrentUser, json_response
+from ugc.web.openapi import problems
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -46,6 +47,9 @@ class LegacyViewProgress(BaseModel):
     summary="The prototype's endpoint, kept for its clients",
     response_model=IntakeResult,
     deprecated=True,
+    responses=problems(
+        400, 401, 413, 422, 503, s403="A user_id in the body that is not the access token's."
+    ),
 )
 async def save_view_progress(
     payload: LegacyViewProgress, user: CurrentUser, publisher: Publisher

@@ -5,18 +5,22 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ugc.content.api.deps import Cursor, FilmId, Limit, StoresDep, Writer, json_model
+from ugc.content.api.deps import READS, Cursor, FilmId, Limit, StoresDep, Writer, json_model
 from ugc.content.models import Bookmark, Page
 from ugc.web.dependencies import CurrentUser
+from ugc.web.openapi import problems
 
-router = APIRouter(prefix="/api/v1", tags=["bookmarks"])
+router = APIRouter(prefix="/api/v1", tags=["bookmarks"], responses=READS)
 
 
 @router.put(
     "/users/me/bookmarks/{film_id}",
     summary="Bookmark a film (201 the first time, 200 after)",
     status_code=201,
-    responses={200: {"description": "Already bookmarked.", "model": Bookmark}},
+    responses={
+        200: {"description": "Already bookmarked.", "model": Bookmark},
+        **problems(429),
+    },
 )
 async def put_bookmark(
     film_id: FilmId, user: Writer, stores: StoresDep, response: Response
@@ -30,6 +34,7 @@ async def put_bookmark(
     "/users/me/bookmarks/{film_id}",
     status_code=204,
     summary="Remove a bookmark",
+    responses=problems(429, s404="This film is not in your bookmarks."),
 )
 async def delete_bookmark(film_id: FilmId, user: Writer, stores: StoresDep) -> Response:
     await stores.bookmarks.remove(user_id=user.user_id, film_id=film_id)

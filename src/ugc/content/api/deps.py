@@ -19,6 +19,11 @@ from ugc.content.store.review_pages import ReviewPages
 from ugc.content.store.reviews import ReviewStore
 from ugc.problems import Problem
 from ugc.web.dependencies import CurrentUser
+from ugc.web.openapi import problems
+
+# What every content route may answer, and what a write may answer besides.
+READS = problems(401, 422, 503)
+WRITES = problems(400, 413, 429)
 
 
 @dataclass(frozen=True, slots=True)

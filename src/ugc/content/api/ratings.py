@@ -6,19 +6,25 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ugc.content.api.deps import Cursor, FilmId, Limit, StoresDep, Writer
+from ugc.content.api.deps import READS, WRITES, Cursor, FilmId, Limit, StoresDep, Writer
 from ugc.content.models import Page, Rating, RatingIn
 from ugc.web.dependencies import CurrentUser
+from ugc.web.openapi import problems
 
-router = APIRouter(prefix="/api/v1", tags=["ratings"])
+router = APIRouter(prefix="/api/v1", tags=["ratings"], responses=READS)
 
 
-@router.put("/films/{film_id}/rating", summary="Rate a film 0-10, or change it")
+@router.put("/films/{film_id}/rating", summary="Rate a film 0-10, or change it", responses=WRITES)
 async def put_rating(film_id: FilmId, body: RatingIn, user: Writer, stores: StoresDep) -> Rating:
     return await stores.ratings.set(user_id=user.user_id, film_id=film_id, score=body.score)
 
 
-@router.delete("/films/{film_id}/rating", status_code=204, summary="Remove my rating")
+@router.delete(
+    "/films/{film_id}/rating",
+    status_code=204,
+    summary="Remove my rating",
+    responses=problems(429, s404="You have not rated this film."),
+)
 async def delete_rating(film_id: FilmId, user: Writer, stores: StoresDep) -> Response:
     await stores.ratings.remove(user_id=user.user_id, film_id=film_id)
     return Response(status_code=204)

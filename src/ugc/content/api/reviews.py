@@ -6,6 +6,8 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from ugc.content.api.deps import (
+    READS,
+    WRITES,
     Cursor,
     FilmId,
     Limit,
@@ -16,15 +18,17 @@ from ugc.content.api.deps import (
 )
 from ugc.content.models import Page, Review, ReviewIn, ReviewPatch, ReviewSort, VoteIn, VoteResult
 from ugc.web.dependencies import CurrentUser
+from ugc.web.openapi import problems
 
-router = APIRouter(prefix="/api/v1", tags=["reviews"])
+router = APIRouter(prefix="/api/v1", tags=["reviews"], responses=READS)
+_NO_REVIEW = "No review has this id."
 
 
 @router.post(
     "/films/{film_id}/reviews",
     status_code=201,
     summary="Review a film (one review per user and film)",
-    responses={409: {"description": "You have reviewed this film already."}},
+    responses=WRITES | problems(s409="You have reviewed this film already."),
 )
 async def post_review(film_id: FilmId, body: ReviewIn, user: Writer, stores: StoresDep) -> Review:
     return await stores.reviews.create(user_id=user.user_id, film_id=film_id, review=body)
@@ -48,7 +52,7 @@ async def list_reviews(
     return json_model(page)
 
 
-@router.get("/reviews/{review_id}", summary="One review")
+@router.get("/reviews/{review_id}", summary="One review", responses=problems(s404=_NO_REVIEW))
 async def get_review(review_id: ReviewIdPath, user: CurrentUser, stores: StoresDep) -> Review:
     del user
     return await stores.reviews.get(review_id)
@@ -57,7 +61,7 @@ async def get_review(review_id: ReviewIdPath, user: CurrentUser, stores: StoresD
 @router.patch(
     "/reviews/{review_id}",
     summary="Edit my review",
-    responses={403: {"description": "Only the author may edit a review."}},
+    responses=WRITES | problems(s403="Only the author may edit a review.", s404=_NO_REVIEW),
 )
 async def patch_review(
     review_id: ReviewIdPath, body: ReviewPatch, user: Writer, stores: StoresDep
@@ -69,20 +73,28 @@ async def patch_review(
     "/reviews/{review_id}",
     status_code=204,
     summary="Delete my review and its votes",
-    responses={403: {"description": "Only the author may delete a review."}},
+    responses=problems(429, s403="Only the author may delete a review.", s404=_NO_REVIEW),
 )
 async def delete_review(review_id: ReviewIdPath, user: Writer, stores: StoresDep) -> Response:
     await stores.reviews.delete(review_id=review_id, user_id=user.user_id)
     return Response(status_code=204)
 
 
-@router.put("/reviews/{review_id}/vote", summary="Like or dislike a review")
+@router.put(
+    "/reviews/{review_id}/vote",
+    summary="Like or dislike a review",
+    responses=WRITES | problems(s404=_NO_REVIEW),
+)
 async def put_vote(
     review_id: ReviewIdPath, body: VoteIn, user: Writer, stores: StoresDep
 ) -> VoteResult:
     return await stores.reviews.vote(review_id=review_id, user_id=user.user_id, value=body.value)
 
 
-@router.delete("/reviews/{review_id}/vote", summary="Withdraw my vote")
+@router.delete(
+    "/reviews/{review_id}/vote",
+    summary="Withdraw my vote",
+    responses=problems(429, s404=_NO_REVIEW),
+)
 async def delete_vote(review_id: ReviewIdPath, user: Writer, stores: StoresDep) -> VoteResult:
     return await stores.reviews.vote(review_id=review_id, user_id=user.user_id, value=None)

@@ -1,0 +1,1 @@
+"""Schemathesis over the three APIs of a running `ugc dev` (`make fuzz`)."""
