@@ -25,6 +25,8 @@ from ugc.observability.request_id import HEADER, accept_or_make, request_id_var
 log = logging.getLogger("ugc.access")
 _HEADER = HEADER.encode()
 _SLOW_S = 1.0
+# Headers a layer in front (CORS) leaves in the scope for whatever answers.
+EXTRA_HEADERS = "ugc.headers"
 
 
 @dataclass(slots=True)
@@ -119,7 +121,8 @@ class ObservedApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), seen.header]
+                extra = scope.get(EXTRA_HEADERS, ())
+                message["headers"] = [*message.get("headers", []), seen.header, *extra]
             await send(message)
 
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import orjson
@@ -10,6 +11,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from ugc.auth import Principal, TokenVerifier
+from ugc.problems import Problem
 
 
 def json_response(body: object, status: int = 200) -> Response:
@@ -18,6 +20,7 @@ def json_response(body: object, status: int = 200) -> Response:
 
 def identify(scope: Scope, verifier: TokenVerifier, authorization: str | None) -> Principal:
     """The caller, from the Authorization header; remembered for the access log."""
+    refuse_token_in_url(scope)
     principal = verifier.principal(authorization)
     scope["ugc.user_id"] = principal.user_id
     return principal
@@ -29,3 +32,16 @@ async def current_user(request: Request) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+_URL_TOKEN = re.compile(rb"(?:^|&)(?:access_token|token|jwt)=", re.IGNORECASE)
+
+
+def refuse_token_in_url(scope: Scope) -> None:
+    """A token in the query string would land in access logs, proxies' and ours."""
+    query = scope.get("query_string", b"")
+    if query and _URL_TOKEN.search(query):
+        raise Problem(
+            400,
+            "Send the access token in the Authorization header (or, from sendBeacon, in "
+            "the body's `access_token`), never in the URL: URLs are written to access logs.",
+        )

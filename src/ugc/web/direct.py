@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ugc.auth import Principal
-from ugc.observability.http import ObservedApp, RequestObserver
+from ugc.observability.http import EXTRA_HEADERS, ObservedApp, RequestObserver
 from ugc.problems import PROBLEM_JSON, Problem
 from ugc.web.dependencies import identify
 from ugc.web.kit import ServiceKit
@@ -124,6 +124,7 @@ class DirectEndpoint(ABC):
                     status, body = problem.status, problem.body()
                     headers = problem_headers(problem, body)
             headers.append(seen.header)
+            headers.extend(scope.get(EXTRA_HEADERS, ()))
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
         finally:

@@ -8,6 +8,7 @@ from ugc.auth import TokenVerifier, load_keys
 from ugc.observability.http import RequestObserver
 from ugc.problems import ProblemRegistry
 from ugc.settings import Settings
+from ugc.web.cors import CorsPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,13 +18,16 @@ class ServiceKit:
     verifier: TokenVerifier
     problems: ProblemRegistry
     observer: RequestObserver
+    cors: CorsPolicy
 
     @classmethod
     def of(cls, settings: Settings, name: str) -> ServiceKit:
+        http = settings.http
         return cls(
             name=name,
             settings=settings,
             verifier=TokenVerifier(settings.jwt, load_keys(settings)),
-            problems=ProblemRegistry(retry_after_s=settings.http.retry_after_s),
+            problems=ProblemRegistry(retry_after_s=http.retry_after_s),
             observer=RequestObserver(service=name, access_log=settings.observability.access_log),
+            cors=CorsPolicy.for_settings(settings),
         )

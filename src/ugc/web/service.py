@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ugc import __version__
 from ugc.observability.http import ObservedApp
+from ugc.web.cors import Cors
 from ugc.web.direct import DirectEndpoint, DirectRoute, DirectRoutes
 from ugc.web.health import ReadinessCheck, health_router
 from ugc.web.kit import ServiceKit
@@ -45,10 +46,9 @@ class Service:
         self.direct_routes = [_observed(r, kit) for r in (metrics, *direct_routes)]
         observer = kit.observer
         framework = BodyLimit(api, kit.settings.http.max_request_body_bytes)
+        routed = DirectRoutes(ObservedApp(framework, observer), self.direct_routes, observer)
         # What a server calls: one layer less on every request than `self`.
-        self.asgi: ASGIApp = DirectRoutes(
-            ObservedApp(framework, observer), self.direct_routes, observer
-        )
+        self.asgi: ASGIApp = Cors(routed, kit.cors, observer)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)
