@@ -10,7 +10,6 @@ from pymongo import AsyncMongoClient
 from ugc.content.api import bookmarks, ratings, reviews
 from ugc.content.api.deps import Stores
 from ugc.content.direct import SUMMARY_OPERATION, SUMMARY_PATH, RatingSummaryEndpoint
-from ugc.content.limits import WriteQuota
 from ugc.content.problems import register_problems
 from ugc.content.store.bookmarks import BookmarkStore
 from ugc.content.store.mongo import Document, connect, create_indexes, store_errors
@@ -21,6 +20,7 @@ from ugc.content.store.turns import Turns
 from ugc.settings import Settings
 from ugc.web.direct import DirectRoute
 from ugc.web.kit import ServiceKit
+from ugc.web.quota import TokenBuckets
 from ugc.web.service import Service, assemble
 
 
@@ -52,8 +52,8 @@ def content_service(settings: Settings, client: AsyncMongoClient[Document]) -> S
         checks={"mongodb": mongo_ready},
         state={
             "stores": stores,
-            "write_quota": WriteQuota(
-                per_minute=limits.writes_per_minute, burst=limits.write_burst
+            "write_quota": TokenBuckets(
+                per_second=limits.writes_per_minute / 60, burst=limits.write_burst
             ),
         },
     )

@@ -14,8 +14,7 @@ from starlette.responses import Response
 
 from ugc.events.contract import MAX_SECONDS, ViewProgress, json_schema
 from ugc.events.intake import Intake, IntakeResult
-from ugc.events.publisher import EventPublisher
-from ugc.events.service import accept
+from ugc.events.service import IntakeService
 from ugc.observability.request_id import current_request_id
 from ugc.problems import Problem
 from ugc.web.dependencies import CurrentUser, json_response
@@ -24,12 +23,12 @@ from ugc.web.openapi import problems
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
 
-async def _publisher(request: Request) -> EventPublisher:
-    publisher: EventPublisher = request.app.state.publisher
-    return publisher
+async def _intake(request: Request) -> IntakeService:
+    intake: IntakeService = request.app.state.intake
+    return intake
 
 
-Publisher = Annotated[EventPublisher, Depends(_publisher)]
+Intakes = Annotated[IntakeService, Depends(_intake)]
 
 
 class LegacyViewProgress(BaseModel):
@@ -48,19 +47,19 @@ class LegacyViewProgress(BaseModel):
     response_model=IntakeResult,
     deprecated=True,
     responses=problems(
-        400, 401, 413, 422, 503, s403="A user_id in the body that is not the access token's."
+        400, 401, 413, 422, 429, 503, s403="A user_id in the body that is not the access token's."
     ),
 )
 async def save_view_progress(
-    payload: LegacyViewProgress, user: CurrentUser, publisher: Publisher
+    payload: LegacyViewProgress, user: CurrentUser, intake: Intakes
 ) -> Response:
     if payload.user_id is not None and payload.user_id != user.user_id:
         raise Problem(403, "user_id in the body is not the user of the access token.")
     event = ViewProgress(
         type="view_progress", film_id=payload.film_id, position_sec=float(payload.viewed_frame)
     )
-    tally = await accept(
-        publisher, Intake(events=[event]), user_id=user.user_id, request_id=current_request_id()
+    tally = await intake.accept(
+        Intake(events=[event]), user_id=user.user_id, request_id=current_request_id()
     )
     return json_response({"accepted": tally.accepted, "rejected": 0, "errors": []})
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from ugc.events import endpoint
+from ugc.events import endpoint, sdk
 from ugc.events.api import router
 from ugc.events.body import BodyLimits
 from ugc.events.publisher import EventPublisher, open_publisher
+from ugc.events.service import IntakeService
 from ugc.events.topics import ensure_topic
 from ugc.settings import Settings
 from ugc.web.direct import DirectRoute
 from ugc.web.kit import ServiceKit
+from ugc.web.quota import TokenBuckets
 from ugc.web.service import Service, assemble
 
 
@@ -20,9 +22,12 @@ def events_service(settings: Settings, publisher: EventPublisher) -> Service:
     """The intake API on a publisher that is open."""
     kit = ServiceKit.of(settings, "events")
     limits = settings.intake
+    service = IntakeService(
+        publisher, TokenBuckets(per_second=limits.events_per_second, burst=limits.events_burst)
+    )
     intake = endpoint.IntakeEndpoint(
         kit,
-        publisher=publisher,
+        intake=service,
         limits=BodyLimits(
             limits.max_body_bytes, limits.max_decompressed_bytes, limits.max_decompression_ratio
         ),
@@ -31,12 +36,12 @@ def events_service(settings: Settings, publisher: EventPublisher) -> Service:
     return assemble(
         kit,
         description="Player events in, durably to Kafka. A 2xx means the broker has them.",
-        routers=[router],
+        routers=[router, sdk.router],
         direct_routes=[
             DirectRoute(endpoint.PATH, "POST", intake, endpoint.OPERATION, exclusive=True)
         ],
         checks={"kafka": publisher.ready},
-        state={"publisher": publisher},
+        state={"intake": service},
     )
 
 

@@ -18,9 +18,8 @@ from ugc.events.body import (
     too_large,
 )
 from ugc.events.contract import EventBatch
-from ugc.events.intake import IntakeResult, validate_body
-from ugc.events.publisher import EventPublisher
-from ugc.events.service import accept
+from ugc.events.intake import IntakeResult, validate_beacon, validate_body
+from ugc.events.service import IntakeService
 from ugc.observability.request_id import current_request_id
 from ugc.problems import Problem
 from ugc.web.direct import DirectEndpoint, request_headers
@@ -32,27 +31,37 @@ _WANTED = frozenset({b"authorization", b"content-type", b"content-encoding", b"c
 
 
 class IntakeEndpoint(DirectEndpoint):
-    __slots__ = ("limits", "max_events", "publisher")
+    __slots__ = ("intake", "limits", "max_events")
 
     def __init__(
-        self, kit: ServiceKit, *, publisher: EventPublisher, limits: BodyLimits, max_events: int
+        self, kit: ServiceKit, *, intake: IntakeService, limits: BodyLimits, max_events: int
     ) -> None:
         super().__init__(kit)
-        self.publisher = publisher
+        self.intake = intake
         self.limits = limits
         self.max_events = max_events
 
     async def handle(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         headers = request_headers(scope, _WANTED)
-        principal = self.principal(scope, headers.get(b"authorization"))
+        authorization = headers.get(b"authorization")
         beacon = check_content_type(headers.get(b"content-type"))
+        # A bad token is refused before the body is read, unless the body is a
+        # beacon's, which may carry the token itself.
+        early = self.principal(scope, authorization) if authorization or not beacon else None
         raw = await _read_body(receive, headers.get(b"content-length"), self.limits)
         data = decode_content(raw, headers.get(b"content-encoding"), self.limits)
         del raw
-        intake = validate_body(data, max_events=self.max_events)
+        if beacon:
+            intake, token = validate_beacon(data, max_events=self.max_events)
+            # The header wins when both are there.
+            principal = early or self.principal(scope, f"Bearer {token}" if token else None)
+        else:
+            intake = validate_body(data, max_events=self.max_events)
+            assert early is not None
+            principal = early
         del data  # only the records wait for the broker
-        tally = await accept(
-            self.publisher, intake, user_id=principal.user_id, request_id=current_request_id()
+        tally = await self.intake.accept(
+            intake, user_id=principal.user_id, request_id=current_request_id()
         )
         if beacon:
             return 204, b""
@@ -85,8 +94,9 @@ OPERATION: Operation = operation(
     summary="Send one player event or a batch of up to 1,000",
     tags=["events"],
     description="JSON, gzip allowed (`Content-Encoding: gzip`); `text/plain` from "
-    "sendBeacon answers 204. Invalid events are listed by index; the valid ones are "
-    "accepted. The user is the token's subject.",
+    "sendBeacon answers 204 and may carry the token as `access_token` in its body. "
+    "Invalid events are listed by index; the valid ones are accepted. The user is the "
+    "token's subject.",
     request_body={
         "required": True,
         "content": {
@@ -104,7 +114,9 @@ OPERATION: Operation = operation(
         413: "Body or batch over the limits.",
         415: "Unsupported Content-Type or Content-Encoding.",
         422: "No event in the request is valid; `errors` says why for each.",
-        503: "The broker did not acknowledge in time; nothing accepted; retry.",
+        429: "Over the user's events a second (or burst); retry after `Retry-After`.",
+        503: "The broker did not acknowledge in time, or the server is at capacity; "
+        "nothing accepted; retry after `Retry-After` with the same event ids.",
     },
     models=[EventBatch],
 )

@@ -70,6 +70,18 @@ def validate_body(data: bytes, *, max_events: int) -> Intake:
     return Intake(events=events)
 
 
+def validate_beacon(data: bytes, *, max_events: int) -> tuple[Intake, str | None]:
+    """A body from sendBeacon, which cannot set headers: the events, and the access
+    token when the envelope carries one (`{"access_token": ..., "events": [...]}`),
+    taken out before the events are read, so it goes nowhere else."""
+    body = parse_json(data)
+    token = body.pop("access_token", None) if isinstance(body, dict) else None
+    if token is not None and (not isinstance(token, str) or not token.strip()):
+        raise Problem(400, "The beacon's `access_token` must be the token, a string.")
+    items, _ = split_body(body, max_events=max_events)
+    return validate_events(items), token
+
+
 def split_body(body: Any, *, max_events: int) -> tuple[Sequence[Any], bool]:
     """The raw events of a body, and whether it was a batch."""
     if isinstance(body, dict) and "events" in body and "type" not in body:

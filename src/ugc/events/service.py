@@ -24,6 +24,7 @@ from ugc.events.publisher import EventPublisher
 from ugc.events.records import Arrival, pack_lines
 from ugc.observability.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED
 from ugc.problems import Problem
+from ugc.web.quota import TokenBuckets, too_many
 
 _FIXED_HEADERS = (
     ("ugc-schema", str(SCHEMA_VERSION).encode()),
@@ -86,22 +87,36 @@ def _accepted(kind: str) -> Any:
     return EVENTS_ACCEPTED.labels(kind)
 
 
-async def accept(
-    publisher: EventPublisher, intake: Intake, *, user_id: str, request_id: str | None
-) -> Tally:
-    """Publish the valid events of a request and count them, or raise: 422 when none
-    is valid, `PublishUnavailable` when the broker did not take them (then nothing
-    is counted: the client retries).
+@dataclass(slots=True)
+class IntakeService:
+    """What every route that takes events goes through: the user's quota, then the
+    broker."""
 
-    The intake's events are let go of once stamped; the rejections stay for the answer.
-    """
-    tally = Tally.of(intake)
-    if not intake.events:
+    publisher: EventPublisher
+    quota: TokenBuckets
+
+    async def accept(self, intake: Intake, *, user_id: str, request_id: str | None) -> Tally:
+        """Publish the valid events of a request and count them, or raise: 422 when
+        none is valid, 429 past the user's quota, `PublishUnavailable` when the broker
+        did not take them (then nothing is counted: the client retries).
+
+        The intake's events are let go of once stamped; the rejections stay for the
+        answer.
+        """
+        tally = Tally.of(intake)
+        if not intake.events:
+            tally.count()
+            errors = [r.as_dict() for r in intake.rejections]
+            raise Problem(422, "No event in the request is valid; see `errors`.", errors=errors)
+        wait = self.quota.take(user_id, len(intake.events))
+        if wait is not None:
+            _OVER_QUOTA.inc(len(intake.events))
+            raise too_many(wait, "events from this user")
+        outgoing = stamp(intake.events, user_id=user_id, request_id=request_id)
+        intake.events = []
+        await self.publisher.publish(outgoing.key, outgoing.values, outgoing.headers)
         tally.count()
-        errors = [r.as_dict() for r in intake.rejections]
-        raise Problem(422, "No event in the request is valid; see `errors`.", errors=errors)
-    outgoing = stamp(intake.events, user_id=user_id, request_id=request_id)
-    intake.events = []
-    await publisher.publish(outgoing.key, outgoing.values, outgoing.headers)
-    tally.count()
-    return tally
+        return tally
+
+
+_OVER_QUOTA = EVENTS_REJECTED.labels("quota")

@@ -17,8 +17,13 @@ HTTP_LATENCY = Histogram(
     ["service", "route"],
     buckets=_LATENCY,
 )
+HTTP_SHED = Counter(
+    "ugc_http_shed_total", "Requests answered 503 at once: too many in flight in the process"
+)
 EVENTS_ACCEPTED = Counter("ugc_events_accepted_total", "Events acknowledged by Kafka", ["type"])
-EVENTS_REJECTED = Counter("ugc_events_rejected_total", "Events refused", ["reason"])
+EVENTS_REJECTED = Counter(
+    "ugc_events_rejected_total", "Events refused: invalid (by error type) or over quota", ["reason"]
+)
 PUBLISH_FAILURES = Counter("ugc_kafka_publish_failures_total", "Requests Kafka did not acknowledge")
 PUBLISH_LATENCY = Histogram(
     "ugc_kafka_publish_seconds",

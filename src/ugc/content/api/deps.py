@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
@@ -12,14 +11,13 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from ugc.auth import Principal
-from ugc.content.limits import WriteQuota
 from ugc.content.store.bookmarks import BookmarkStore
 from ugc.content.store.ratings import RatingStore
 from ugc.content.store.review_pages import ReviewPages
 from ugc.content.store.reviews import ReviewStore
-from ugc.problems import Problem
 from ugc.web.dependencies import CurrentUser
 from ugc.web.openapi import problems
+from ugc.web.quota import TokenBuckets, too_many
 
 # What every content route may answer, and what a write may answer besides.
 READS = problems(401, 422, 503)
@@ -43,15 +41,10 @@ StoresDep = Annotated[Stores, Depends(_stores)]
 
 
 async def _write_allowed(request: Request, user: CurrentUser) -> Principal:
-    quota: WriteQuota = request.app.state.write_quota
+    quota: TokenBuckets = request.app.state.write_quota
     wait = quota.take(user.user_id)
     if wait is not None:
-        seconds = max(1, math.ceil(wait))
-        raise Problem(
-            429,
-            f"Too many changes in a short time; retry in {seconds} s.",
-            headers={"Retry-After": str(seconds)},
-        )
+        raise too_many(wait, "changes")
     return user
 
 

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from ugc.web.quota import TokenBuckets, too_many
+
+pytestmark = pytest.mark.unit
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_then_the_refill_rate() -> None:
+    clock = Clock()
+    quota = TokenBuckets(per_second=1, burst=2, clock=clock)
+
+    assert [quota.take("u"), quota.take("u")] == [None, None]
+    assert quota.take("u") == pytest.approx(1.0)
+    assert quota.take("other") is None
+    clock.now += 1.0
+    assert quota.take("u") is None
+    assert quota.take("u") == pytest.approx(1.0)
+
+
+def test_a_cost_is_taken_whole_or_not_at_all_and_capped_at_the_burst() -> None:
+    clock = Clock()
+    events = TokenBuckets(per_second=100, burst=2000, clock=clock)
+
+    assert events.take("player", 1500) is None
+    assert events.take("player", 1000) == pytest.approx(5.0)  # 500 left, 500 short
+    assert events.take("player", 400) is None  # the refused take cost nothing
+    clock.now += 20
+    assert events.take("player", 10_000) is None  # more than the burst: the whole bucket
+
+
+def test_a_refusal_says_when_to_come_back() -> None:
+    problem = too_many(0.2, "events")
+
+    assert problem.status == 429
+    assert problem.headers["Retry-After"] == "1"
+    assert "retry in 1 s" in problem.detail
