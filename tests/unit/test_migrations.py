@@ -41,11 +41,29 @@ def test_a_cluster_gets_replicated_local_tables_behind_distributed_ones() -> Non
 
 
 def test_the_events_table_has_a_column_for_every_record_field() -> None:
-    (events,) = [
-        sql
-        for v, sql in statements(Settings(_env_file=None).clickhouse)
-        if v == "001_events#0"  # type: ignore[call-arg]
-    ]
+    found = statements(Settings(_env_file=None).clickhouse)  # type: ignore[call-arg]
+    (events,) = [sql for v, sql in found if v == "001_events#0"]
     columns = set(re.findall(r"^\s{4}(\w+)\s+\S", events.split("PROJECTION")[0], re.M))
+    added = {
+        column
+        for _, sql in found
+        for column in re.findall(r"ALTER TABLE ugc\.events ADD COLUMN IF NOT EXISTS (\w+)", sql)
+    }
 
-    assert set(RECORD_FIELDS) <= columns
+    assert set(RECORD_FIELDS) <= columns | added
+
+
+def test_a_column_added_later_reaches_the_local_and_the_distributed_tables() -> None:
+    settings = Settings(_env_file=None, clickhouse_cluster="main")  # type: ignore[call-arg]
+    alters = [
+        "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
+        for v, sql in statements(settings.clickhouse)
+        if v.startswith("005_")
+    ]
+
+    assert alters == [
+        "ALTER TABLE ugc.events_local ON CLUSTER main ADD COLUMN IF NOT EXISTS seq UInt32 "
+        "DEFAULT 0 AFTER occurred_at",
+        "ALTER TABLE ugc.events ON CLUSTER main ADD COLUMN IF NOT EXISTS seq UInt32 "
+        "DEFAULT 0 AFTER occurred_at",
+    ]

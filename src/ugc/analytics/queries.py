@@ -106,7 +106,8 @@ class AnalyticsQueries:
         rows = await self._sink.query(
             f"""
             SELECT film_id,
-                   argMax(coalesce(position_sec, to_sec), occurred_at) AS position_sec,
+                   argMax(coalesce(position_sec, to_sec), (occurred_at, received_at, seq))
+                       AS position_sec,
                    max(occurred_at) AS last_watched_at
             FROM {self._db}.events
             WHERE user_id = {{user:String}} AND type IN {PLAYBACK}

@@ -152,7 +152,8 @@ Event: TypeAlias = Annotated[
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
-_SERVER_FIELDS = ("schema_version", "user_id", "received_at", "occurred_at")
+# `seq`: the event's index in its request, which orders events of the same time.
+_SERVER_FIELDS = ("schema_version", "user_id", "received_at", "occurred_at", "seq")
 _EVENT_TYPES: tuple[Any, ...] = get_args(get_args(Event)[0])
 EVENT_TYPES: tuple[str, ...] = tuple(get_args(get_type_hints(t)["type"])[0] for t in _EVENT_TYPES)
 

@@ -54,7 +54,9 @@ class Arrival:
         `first` is the index of `events[0]` in its request. An event without a
         timestamp occurred when it arrived plus its index in microseconds: the
         events of a request are in the order the client sent them, so "the last
-        position" is never a tie. An event without an id gets the request's UUIDv7
+        position" is never a tie. Every record also carries `seq`, its index in the
+        request, so that events sent with the same time keep the order they were
+        sent in wherever "the last" one is picked. An event without an id gets the request's UUIDv7
         with its last 12 (random) bits replaced by the index, a counter as RFC 9562
         allows, so the ids of a request sort in the order sent; past 4,096 events,
         a fresh UUIDv7 each.
@@ -76,8 +78,9 @@ class Arrival:
                 when = b"".join((second, _DEC3[thousands], _DEC3[units], b'+00:00"'))
             else:
                 when = _iso(received + timedelta(microseconds=index))
+            seq = _SEQ[index] if index < _COUNTER_LIMIT else b"%d" % index
             if event.get("event_id") is not None:
-                out.append(b"".join((head, when, b",", dumps(event)[1:])))
+                out.append(b"".join((head, when, b',"seq":', seq, b",", dumps(event)[1:])))
                 continue
             if "event_id" in event:  # sent as null: the server's id replaces it
                 fields = dumps({k: v for k, v in event.items() if k != "event_id"})
@@ -87,12 +90,15 @@ class Arrival:
                 made = prefix + _HEX3[index]
             else:
                 made = str(uuid_utils.uuid7()).encode()
-            out.append(b"".join((head, when, b',"event_id":"', made, b'",', fields[1:])))
+            out.append(
+                b"".join((head, when, b',"seq":', seq, b',"event_id":"', made, b'",', fields[1:]))
+            )
         return out
 
 
 _COUNTER_LIMIT = 4096
 _HEX3 = tuple(b"%03x" % n for n in range(_COUNTER_LIMIT))
+_SEQ = tuple(b"%d" % n for n in range(_COUNTER_LIMIT))
 _DEC3 = tuple(b"%03d" % n for n in range(1000))
 
 

@@ -51,10 +51,18 @@ _TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\S+)\.(\w+)")
 _VIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\S+)\.(\w+) TO (\S+)\.(\w+)")
 _ENGINE = re.compile(r"ENGINE = (\w*MergeTree)\b")
 _SHARD = re.compile(r"--\s*shard by:\s*(.+)")
+_ALTER = re.compile(r"ALTER TABLE (\S+)\.(\w+) ")
 
 
 def for_cluster(statement: str) -> list[str]:
     """One statement for a single server, as the statements a cluster needs."""
+    if alter := _ALTER.search(statement):
+        # The local tables hold the data; the Distributed one must know the column too.
+        database, name = alter.groups()
+        return [
+            _ALTER.sub(f"ALTER TABLE {database}.{name}_local ON CLUSTER {{cluster}} ", statement),
+            _ALTER.sub(f"ALTER TABLE {database}.{name} ON CLUSTER {{cluster}} ", statement),
+        ]
     if view := _VIEW.search(statement):
         database, name, target_db, target = view.groups()
         head = f"CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.{name} ON CLUSTER {{cluster}} "
