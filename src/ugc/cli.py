@@ -14,6 +14,7 @@ from rich.console import Console
 from ugc.settings import Settings
 
 if TYPE_CHECKING:
+    from ugc.web.cors import CorsPolicy
     from ugc.web.service import Service
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -56,6 +57,7 @@ def dev(
         base = f"http://{http.host}:{http.port}"
         where = resolved.clickhouse.url or resolved.data_dir / "clickhouse"
         console.print(f"[bold green]ugc is starting[/] on {base}")
+        console.print(f"  [bold]the demo page    {base}/[/]")
         console.print(f"  events API docs  {base}/docs/events")
         console.print(f"  content API docs {base}/docs/content")
         console.print(f"  analytics docs   {base}/docs/analytics")
@@ -67,7 +69,7 @@ def dev(
         console.print(f"  ClickHouse       {where}  (the loader runs in this process)")
         console.print(f"  data             {resolved.data_dir.resolve()}")
         console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
-        serve(Host(lambda: _platform(resolved), resolved), http)
+        serve(Host(lambda: _platform(resolved), resolved), http, cors=_cors(resolved))
     console.print("ugc stopped")
 
 
@@ -77,6 +79,7 @@ async def _platform(settings: Settings) -> AsyncIterator[Sequence[Service]]:
     lets one process open its directory)."""
     from ugc.analytics.app import open_analytics_service  # noqa: PLC0415
     from ugc.content.app import open_content_service  # noqa: PLC0415
+    from ugc.devstack.page import demo_service  # noqa: PLC0415
     from ugc.events.app import open_events_service  # noqa: PLC0415
     from ugc.loader.process import loader_running  # noqa: PLC0415
     from ugc.warehouse.connect import open_sink  # noqa: PLC0415
@@ -87,6 +90,7 @@ async def _platform(settings: Settings) -> AsyncIterator[Sequence[Service]]:
             await stack.enter_async_context(open_events_service(settings)),
             await stack.enter_async_context(open_content_service(settings)),
             await stack.enter_async_context(open_analytics_service(settings, sink=sink)),
+            demo_service(settings),
         ]
         await stack.enter_async_context(loader_running(settings, sink))
         yield services
@@ -111,7 +115,13 @@ def _serve_alone(
         async with opener(settings) as service:
             yield [service]
 
-    serve(Host(one, settings), settings.http)
+    serve(Host(one, settings), settings.http, cors=_cors(settings))
+
+
+def _cors(settings: Settings) -> CorsPolicy:
+    from ugc.web.cors import CorsPolicy  # noqa: PLC0415
+
+    return CorsPolicy.for_settings(settings)
 
 
 def _required(value: object, variable: str) -> None:

@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from ugc.devstack.processes import free_port
 from ugc.devstack.servers import LocalBroker, LocalDocumentStore
 from ugc.settings import Settings
 from ugc.warehouse.embedded import ChdbSink
+from ugc.web.cors import CorsPolicy
+from ugc.web.server import Host, server_config
 from ugc.web.service import Service
 
 pytestmark = pytest.mark.integration
@@ -79,6 +82,27 @@ async def client_of(
     transport = httpx.ASGITransport(app=service, raise_app_exceptions=raise_app_exceptions)
     async with httpx.AsyncClient(transport=transport, base_url="http://ugc.test") as client:
         yield client
+
+
+@asynccontextmanager
+async def real_server(
+    open_services: Callable[[], AbstractAsyncContextManager[Sequence[Service]]],
+    settings: Settings,
+) -> AsyncIterator[str]:
+    """The services behind the real server (uvicorn with ugc's protocol) on the
+    settings' port, in this test's event loop; yields the base URL."""
+    host = Host(open_services, settings)
+    config = server_config(host, settings.http, cors=CorsPolicy.for_settings(settings))
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not task.done(), task
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{settings.http.port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def read_topic(

@@ -11,13 +11,11 @@ from collections.abc import AsyncIterator, Callable, Sequence
 import httpx
 import orjson
 import pytest
-import uvicorn
 
-from tests.integration.conftest import http_client
+from tests.integration.conftest import http_client, real_server
 from ugc.content.app import open_content_service
 from ugc.devstack.processes import free_port
 from ugc.settings import Settings
-from ugc.web.server import Host, server_config
 from ugc.web.service import Service
 
 pytestmark = pytest.mark.integration
@@ -36,16 +34,8 @@ async def serving(settings: Settings) -> AsyncIterator[int]:
         async with open_content_service(settings) as service:
             yield [service]
 
-    server = uvicorn.Server(server_config(Host(services, settings), settings.http))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            assert not task.done(), task
-            await asyncio.sleep(0.02)
+    async with real_server(services, settings):
         yield port
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def exchange(port: int, data: bytes, *, wait_s: float = 5.0) -> bytes:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 KIB = 1024
@@ -43,6 +43,21 @@ class HttpSettings(Section):
     read_timeout_s: float = Field(default=10.0, gt=0)
     # An idle keep-alive connection is closed after this.
     keep_alive_s: float = Field(default=5.0, gt=0)
+    # Requests a process works on at once; past it, new ones get 503 at once
+    # (health and metrics excepted) instead of queueing behind the others.
+    max_in_flight: int = Field(default=512, ge=1)
+    # Browser origins allowed to call the APIs: exact (https://cinema.example) or
+    # patterns (https://*.cinema.example, http://localhost:*). Unset: none in
+    # production, any localhost and 127.0.0.1 port otherwise. `*` is refused.
+    cors_origins: list[str] | None = None
+    cors_max_age_s: int = Field(default=600, ge=0, le=86_400)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, origins: list[str] | None) -> list[str] | None:
+        if origins is not None and any(o.strip() == "*" for o in origins):
+            raise ValueError("`*` would let any site call the APIs as its visitors; list origins")
+        return origins
 
 
 class KafkaSettings(Section):
@@ -117,6 +132,9 @@ class IntakeLimits(Section):
     max_body_bytes: int = Field(default=1 * MIB, ge=1 * KIB)
     max_decompressed_bytes: int = Field(default=10 * MIB, ge=1 * KIB)
     max_decompression_ratio: int = Field(default=200, ge=2)
+    # Per user and API process: a burst, then this many events a second (429 past it).
+    events_per_second: float = Field(default=100.0, gt=0)
+    events_burst: int = Field(default=2000, ge=1)
 
 
 class JwtSettings(Section):

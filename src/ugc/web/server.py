@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ugc.problems import Problem
 from ugc.settings import HttpSettings, Settings
+from ugc.web.cors import CorsPolicy
 from ugc.web.kit import ServiceKit
 from ugc.web.protocol import guarded
 from ugc.web.service import Service, assemble
@@ -100,7 +101,9 @@ def _settle_garbage_collector() -> None:
 _GC_THRESHOLD = 20_000
 
 
-def server_config(app: ASGIApp, settings: HttpSettings) -> uvicorn.Config:
+def server_config(
+    app: ASGIApp, settings: HttpSettings, *, cors: CorsPolicy | None = None
+) -> uvicorn.Config:
     """uvicorn as every ugc process runs it: uvloop, httptools with ugc's guards."""
     return uvicorn.Config(
         app,
@@ -108,7 +111,11 @@ def server_config(app: ASGIApp, settings: HttpSettings) -> uvicorn.Config:
         port=settings.port,
         loop="uvloop",
         http=guarded(
-            max_header_bytes=settings.max_header_bytes, read_timeout_s=settings.read_timeout_s
+            max_header_bytes=settings.max_header_bytes,
+            read_timeout_s=settings.read_timeout_s,
+            max_in_flight=settings.max_in_flight,
+            retry_after_s=settings.retry_after_s,
+            cors=cors,
         ),
         timeout_keep_alive=max(1, round(settings.keep_alive_s)),
         access_log=False,
@@ -122,8 +129,8 @@ def server_config(app: ASGIApp, settings: HttpSettings) -> uvicorn.Config:
     )
 
 
-def serve(app: ASGIApp, settings: HttpSettings) -> None:
-    config = server_config(app, settings)
+def serve(app: ASGIApp, settings: HttpSettings, *, cors: CorsPolicy | None = None) -> None:
+    config = server_config(app, settings, cors=cors)
     # Server.run installs uvloop; it re-raises the signal it shut down for, by
     # when the shutdown is done.
     with contextlib.suppress(KeyboardInterrupt):
