@@ -7,9 +7,13 @@ Measures, in one run, with wrk as the load generator in its own process:
       producer throughput into the same broker (goal >= 0.35): prepared records
       in full 1 MiB batches, an event a record, as fast as aiokafka sends them;
       also, for reference, with the API's own record shape (100 events a record);
-  (c) p50/p99 latency at 64 concurrent clients.
-The runs alternate between the API and its baselines so that both see the same
-machine; each ratio is the median of the per-round ratios.
+  (c) p50/p99 latency at 64 concurrent clients;
+  (d) overload: 1,000 connections against an API process allowed 32 requests in
+      flight, p99 of the accepted requests and whether every refusal was a 503
+      with Retry-After.
+Every request carries an Origin header, as a web player's do (CORS headers on
+every answer). The runs alternate between the API and its baselines so that both
+see the same machine; each ratio is the median of the per-round ratios.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
@@ -38,6 +43,7 @@ from bench.harness import (
     save,
     scratch_dir,
 )
+from bench.overload import Answers, overload, request
 from ugc.auth import issue_token, load_keys
 from ugc.devstack.processes import free_port
 from ugc.devstack.servers import LocalBroker
@@ -47,6 +53,7 @@ from ugc.events.topics import ensure_topic
 from ugc.settings import Settings
 
 SECRET = "bench-secret-" + "b" * 40
+ORIGIN = "http://localhost:3000"  # a local page: allowed by default outside production
 FILM = "6b0b7e92-07e4-48ad-b93c-808a0d3c1f2e"
 TOPIC = "bench-events"
 CONNECTIONS = 64
@@ -125,7 +132,7 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
     tokens = [
         issue_token(keys, subject=str(uuid.uuid4()), roles=[], ttl_s=7200) for _ in range(USERS)
     ]
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", "Origin": ORIGIN}
     single = orjson.dumps(event())
     batch = orjson.dumps({"events": [event(i) for i in range(100)]})
     env = {
@@ -135,6 +142,10 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
         "UGC_KAFKA_IDEMPOTENCE": "false",
         "UGC_KAFKA_TOPIC": TOPIC,
         "UGC_DATA_DIR": str(workdir),
+        # 500 users sending thousands of events a second each is a load test, not a
+        # player: the per-user quota would refuse most of it.
+        "UGC_EVENTS_PER_SECOND": "1000000000",
+        "UGC_EVENTS_BURST": "1000000000",
     }
     uvicorn_bare = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", "{port}"]
     uvicorn_bare += ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
@@ -143,6 +154,21 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
     def wrk(url: str, body: bytes) -> WrkResult:
         return run_wrk(url, body, headers, tokens, connections=CONNECTIONS, seconds=args.seconds)
 
+    # First, while the broker is fresh: the rounds below leave millions of records in
+    # its memory, which slows it. The baseline: the same load with no bound.
+    wire = [
+        request("/api/v1/events", single, {**headers, "Authorization": f"Bearer {t}"})
+        for t in tokens
+    ]
+    overloaded = {}
+    for label, bound in (("bounded", OVERLOAD_IN_FLIGHT), ("unbounded", 1_000_000)):
+        bounded_env = {**env, "UGC_MAX_IN_FLIGHT": str(bound)}
+        with http_server(f"events-api-{label}", api_argv, bounded_env, workdir) as url:
+            console.print(f"overload, {label}: {OVERLOAD_CONNECTIONS} connections ...")
+            overloaded[label] = overload(
+                url + "/api/v1/events", single, headers, tokens,
+                connections=OVERLOAD_CONNECTIONS, seconds=10, probe_requests=wire,
+            )  # fmt: skip
     rounds: list[dict[str, float]] = []
     results: dict[str, list[WrkResult]] = {"bare": [], "single": [], "batch": []}
     with (
@@ -160,6 +186,10 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
             results["bare"].append(bare)
             results["single"].append(one)
             results["batch"].append(hundred)
+            assert "access-control-allow-origin" in httpx.post(
+                api_url + "/api/v1/events", content=single,
+                headers={**headers, "Authorization": f"Bearer {tokens[0]}"},
+            ).headers, "the API did not answer the Origin with CORS headers"  # fmt: skip
             rounds.append(
                 {
                     "single_vs_bare": one.requests_per_s / bare.requests_per_s,
@@ -176,6 +206,45 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
         rounds,
         args,
     )
+    report_overload(overloaded)
+
+
+OVERLOAD_CONNECTIONS, OVERLOAD_IN_FLIGHT = 1000, 32
+
+
+def report_overload(overloaded: dict[str, tuple[Answers, Answers]]) -> None:
+    table = Table(title=f"(d) overload: {OVERLOAD_CONNECTIONS} connections sending at once")
+    table.add_column("figure")
+    for label in overloaded:
+        bound = f"{OVERLOAD_IN_FLIGHT} in flight" if label == "bounded" else "no bound"
+        table.add_column(f"{label} ({bound})", justify="right")
+    rows: dict[str, list[str]] = {}
+    figures: dict[str, object] = {"connections": OVERLOAD_CONNECTIONS}
+    for label, (answers, probed) in overloaded.items():
+        refused = {s: n for s, n in answers.statuses.items() if s >= 300}
+        shown = ", ".join(f"{status}: {n:,}" for status, n in sorted(refused.items())) or "-"
+        probe_ok = len(probed.latencies_ok)
+        for name, value in (
+            ("accepted (202)", f"{answers.statuses.get(202, 0):,}"),
+            ("refused, by status", shown),
+            ("refusals without Retry-After", str(answers.refused_without_retry_after)),
+            ("accepted p50 / p99 ms (16 probes)",
+             f"{probed.p(0.5) * 1000:.1f} / {probed.p(0.99) * 1000:.1f}"),
+            ("probes accepted / refused",
+             f"{probe_ok:,} / {sum(probed.statuses.values()) - probe_ok:,}"),
+        ):  # fmt: skip
+            rows.setdefault(name, []).append(value)
+        figures[label] = {
+            "statuses": dict(answers.statuses),
+            "refused_without_retry_after": answers.refused_without_retry_after,
+            "accepted_p50_ms": probed.p(0.5) * 1000,
+            "accepted_p99_ms": probed.p(0.99) * 1000,
+            "probe_statuses": dict(probed.statuses),
+        }
+    for name, values in rows.items():
+        table.add_row(name, *values)
+    console.print(table)
+    console.print(f"saved {save('ingest-overload', figures)}")
 
 
 def report(
