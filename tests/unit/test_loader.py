@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from ugc.loader.loader import Loader
+from ugc.loader.ports import DeadLetterUnavailable
 from ugc.settings import LoaderSettings
 from ugc.warehouse.sink import SinkError
 
@@ -106,11 +107,17 @@ class FakeSink:
 
 @dataclass
 class FakeDeadLetters:
+    """Takes dead letters, after refusing the first `unavailable_for` of them."""
+
+    unavailable_for: int = 0
     sent: list[tuple[bytes, dict[str, bytes]]] = field(default_factory=list)
 
     async def send(
         self, value: bytes, *, key: bytes | None, headers: Sequence[tuple[str, bytes]]
     ) -> None:
+        if self.unavailable_for:
+            self.unavailable_for -= 1
+            raise DeadLetterUnavailable("KafkaTimeoutError: the topic does not exist")
         self.sent.append((value, dict(headers)))
 
 
@@ -197,3 +204,25 @@ async def test_stopping_while_clickhouse_is_down_commits_nothing() -> None:
 
     assert source.commits == []
     assert sink.landed == []
+
+
+async def test_a_dead_letter_topic_not_taking_rows_is_waited_out_not_a_crash() -> None:
+    source = FakeSource({0: [b"ok1", b"bad", b"ok2"]})
+    sink, dead = FakeSink(), FakeDeadLetters(unavailable_for=3)
+    made = loader(source, sink, dead)
+
+    await run_until(made, lambda: source.commits)
+
+    assert [value for value, _ in dead.sent] == [b"bad"]
+    assert sorted(sink.landed) == [b"ok1", b"ok2"]
+    assert source.commits == [{TP(TOPIC, 0): 3}]  # committed only once the letter was written
+
+
+async def test_stopping_while_dead_letters_cannot_be_written_commits_nothing() -> None:
+    source = FakeSource({0: [b"bad"]})
+    sink, dead = FakeSink(), FakeDeadLetters(unavailable_for=10_000)
+    made = loader(source, sink, dead)
+
+    await run_until(made, lambda: dead.unavailable_for < 10_000 - 2)
+
+    assert source.commits == []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
 from ugc.loader.batch import Record
-from ugc.loader.ports import DeadLetterSink
+from ugc.loader.insert import backoff, pause_unless_stopped
+from ugc.loader.ports import DeadLetterSink, DeadLetterUnavailable
 from ugc.observability.metrics import LOADER_DEAD_LETTERED
 
 log = logging.getLogger(__name__)
@@ -20,8 +22,21 @@ REQUEST_ID = "x-request-id"
 
 
 class DeadLetters:
-    def __init__(self, sink: DeadLetterSink, on_sent: Callable[[], None] = lambda: None) -> None:
+    """Sends refused rows, waiting out a dead-letter topic that does not take them
+    (with backoff, until it does or the loader stops): a row is never dropped, and
+    the batch it came from is not committed until its dead letters are written."""
+
+    def __init__(
+        self,
+        sink: DeadLetterSink,
+        *,
+        stopping: asyncio.Event,
+        retry_cap_s: float,
+        on_sent: Callable[[], None] = lambda: None,
+    ) -> None:
         self._sink = sink
+        self._stopping = stopping
+        self._cap = retry_cap_s
         self._on_sent = on_sent
 
     async def send(self, record: Record, line: int, value: bytes, reason: str) -> None:
@@ -34,7 +49,19 @@ class DeadLetters:
             (SOURCE_LINE, str(line).encode()),
         ]
         headers += [(k, v) for k, v in record.headers if k == REQUEST_ID]
-        await self._sink.send(value, key=record.key, headers=headers)
+        attempt = 0
+        while True:
+            try:
+                await self._sink.send(value, key=record.key, headers=headers)
+                break
+            except DeadLetterUnavailable as exc:
+                attempt += 1
+                pause = backoff(attempt, self._cap)
+                log.warning(
+                    "dead letter of %s:%d@%d not written (attempt %d), retrying in %.1f s: %s",
+                    record.topic, record.partition, record.offset, attempt, pause, exc,
+                )  # fmt: skip
+                await pause_unless_stopped(self._stopping, pause)
         self._on_sent()
         LOADER_DEAD_LETTERED.inc()
         request_id = next((v.decode() for k, v in record.headers if k == REQUEST_ID), None)

@@ -1,20 +1,22 @@
-"""The loader's Kafka clients (aiokafka): the events consumer and the dead-letter producer.
-
-The only loader module that knows aiokafka; opened and closed by `kafka_clients`.
+"""The loader's Kafka clients (aiokafka): the events consumer and the dead-letter
+producer, opened and closed by `kafka_clients`; and reading and replaying dead
+letters for `ugc dead-letters`. The only loader module that knows aiokafka.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from ugc.loader.batch import Partition, Record
-from ugc.loader.ports import CommitFailed
+from ugc.loader.letters import Letter
+from ugc.loader.ports import CommitFailed, DeadLetterUnavailable
 from ugc.settings import KafkaSettings, LoaderSettings
 
 
@@ -46,14 +48,21 @@ class KafkaEventSource:
 
 
 class KafkaDeadLetterSink:
-    def __init__(self, producer: Any, topic: str) -> None:
+    def __init__(self, producer: Any, topic: str, *, timeout_s: float) -> None:
         self._producer = producer
         self._topic = topic
+        self._timeout_s = timeout_s
 
     async def send(
         self, value: bytes, *, key: bytes | None, headers: Sequence[tuple[str, bytes]]
     ) -> None:
-        await self._producer.send_and_wait(self._topic, value, key=key, headers=list(headers))
+        try:
+            await asyncio.wait_for(
+                self._producer.send_and_wait(self._topic, value, key=key, headers=list(headers)),
+                self._timeout_s,
+            )
+        except (KafkaError, TimeoutError) as exc:
+            raise DeadLetterUnavailable(repr(exc)) from exc
 
 
 @asynccontextmanager
@@ -88,9 +97,75 @@ async def kafka_clients(
         try:
             yield (
                 KafkaEventSource(consumer),
-                KafkaDeadLetterSink(producer, loader.dead_letter_topic),
+                KafkaDeadLetterSink(
+                    producer, loader.dead_letter_topic, timeout_s=max(kafka.send_timeout_s, 5.0)
+                ),
             )
         finally:
             await producer.stop()
     finally:
         await consumer.stop()
+
+
+async def read_dead_letters(kafka: KafkaSettings, topic: str) -> list[Letter]:
+    """Every letter of the dead-letter topic, up to its end now (no consumer group:
+    reading them changes nothing)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap, enable_auto_commit=False, client_id="ugc-dead-letters"
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer.topics()  # the metadata, when it was not fetched yet
+            partitions = consumer.partitions_for_topic(topic) or set()
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not assigned:
+            return []
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        letters: list[Letter] = []
+        while await _behind(consumer, ends):
+            for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
+                letters += [
+                    Letter.of(
+                        partition=tp.partition, offset=r.offset, timestamp_ms=r.timestamp,
+                        key=r.key, value=r.value or b"", headers=r.headers,
+                    )
+                    for r in records
+                    if r.offset < ends[tp]
+                ]  # fmt: skip
+        return sorted(letters, key=lambda letter: (letter.written_at, letter.partition))
+    finally:
+        await consumer.stop()
+
+
+async def replay(kafka: KafkaSettings, letters: Sequence[Letter]) -> int:
+    """Send the letters' rows back to the events topic, acknowledged by all replicas."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap,
+        client_id="ugc-dead-letters",
+        acks="all",
+        enable_idempotence=kafka.idempotence,
+    )
+    await producer.start()
+    try:
+        sent = [
+            await producer.send(
+                kafka.topic, letter.value, key=letter.key, headers=letter.replay_headers()
+            )
+            for letter in letters
+        ]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    return len(sent)
+
+
+async def _behind(consumer: Any, ends: Mapping[Any, int]) -> bool:
+    """Whether any partition has records before its end offset still to read."""
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return True
+    return False

@@ -50,7 +50,12 @@ class Loader:
         self._stopping = asyncio.Event()
         self.stats = LoaderStats()
         self._collector = Collector(source, settings, self._stopping)
-        self._dead_letters = DeadLetters(dead_letter_sink, on_sent=self._count_dead_letter)
+        self._dead_letters = DeadLetters(
+            dead_letter_sink,
+            stopping=self._stopping,
+            retry_cap_s=settings.retry_cap_s,
+            on_sent=self._count_dead_letter,
+        )
         self._insert = RetryingInsert(
             sink,
             f"{database}.events",

@@ -27,8 +27,12 @@ class DeadLetterSink(Protocol):
     async def send(
         self, value: bytes, *, key: bytes | None, headers: Sequence[tuple[str, bytes]]
     ) -> None:
-        """Write one dead letter durably, or raise."""
+        """Write one dead letter durably, or raise `DeadLetterUnavailable`."""
 
 
 class CommitFailed(Exception):
     """The offsets were not committed (mostly: a rebalance took the partitions)."""
+
+
+class DeadLetterUnavailable(Exception):
+    """The dead-letter topic did not take the row in time; it is tried again."""

@@ -9,6 +9,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from ugc.events.topics import ensure_topics
 from ugc.loader.kafka import kafka_clients
 from ugc.loader.loader import Loader
 from ugc.settings import Settings
@@ -21,8 +22,16 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def open_loader(settings: Settings, sink: EventSink) -> AsyncIterator[Loader]:
-    """A loader on its Kafka clients, writing to `sink` (migrated first)."""
+    """A loader on its Kafka clients, writing to `sink` (migrated first). Both its
+    topics are created if missing: brokers should not create topics by themselves,
+    and a dead letter with nowhere to go would stop the loading."""
     await migrate(sink, settings.clickhouse)
+    kafka = settings.kafka
+    await ensure_topics(
+        kafka,
+        [kafka.topic, settings.loader.dead_letter_topic],
+        client_id=f"{settings.service_name}-admin",
+    )
     async with kafka_clients(
         settings.kafka, settings.loader, client_id=f"{settings.service_name}-loader"
     ) as (source, dead_letters):

@@ -16,8 +16,32 @@ from clickhouse_connect.driver.binding import bind_query
 
 # ClickHouse error codes that mean "these rows are bad", as opposed to "the
 # server is not able right now": the loader isolates the former and retries the latter.
+# 469: a CHECK constraint of the table refused a row.
 BAD_DATA_CODES = frozenset(
-    {6, 25, 26, 27, 32, 38, 41, 53, 69, 70, 72, 117, 130, 131, 173, 190, 252, 376, 441, 457, 1001}
+    {
+        6,
+        25,
+        26,
+        27,
+        32,
+        38,
+        41,
+        53,
+        69,
+        70,
+        72,
+        117,
+        130,
+        131,
+        173,
+        190,
+        252,
+        376,
+        441,
+        457,
+        469,
+        1001,
+    }
 )
 _CODE = re.compile(r"Code: (\d+)")
 

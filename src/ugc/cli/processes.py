@@ -1,4 +1,4 @@
-"""`ugc`: the single launcher of every ugc process and tool."""
+"""The platform's processes: `ugc dev`, each API alone, the loader, migrations."""
 
 from __future__ import annotations
 
@@ -9,36 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
+from ugc.cli.app import app, console, observed, required, settings_of
 from ugc.settings import Settings
 
 if TYPE_CHECKING:
     from ugc.web.cors import CorsPolicy
     from ugc.web.service import Service
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-console = Console(stderr=True)
-
 PortOption = Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")]
 ServiceOpener = Callable[[Settings], AbstractAsyncContextManager["Service"]]
-
-
-def _settings(**overrides: object) -> Settings:
-    given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given)  # type: ignore[arg-type]
-
-
-def _observed(settings: Settings, component: str, *, readable: bool = False) -> None:
-    """Logs (ECS JSON) and Sentry for this process, first thing at every entry point."""
-    from ugc.observability.errors import init_sentry  # noqa: PLC0415
-    from ugc.observability.logs import configure_logging  # noqa: PLC0415
-
-    observability = settings.observability
-    configure_logging(
-        component, level=observability.log_level, file=observability.log_file, readable=readable
-    )
-    init_sentry(observability, environment=settings.environment, component=component)
 
 
 @app.command()
@@ -50,8 +30,8 @@ def dev(
     from ugc.devstack.platform import LocalPlatform  # noqa: PLC0415 - per command
     from ugc.web.server import Host, serve  # noqa: PLC0415
 
-    settings = _settings(port=port, data_dir=data_dir)
-    _observed(settings, "ugc-dev", readable=sys.stdout.isatty())
+    settings = settings_of(port=port, data_dir=data_dir)
+    observed(settings, "ugc-dev", readable=sys.stdout.isatty())
     with LocalPlatform(settings) as resolved:
         http = resolved.http
         base = f"http://{http.host}:{http.port}"
@@ -103,12 +83,12 @@ def _serve_alone(
     is the setting it cannot do without (`section.field`) and its variable."""
     from ugc.web.server import Host, serve  # noqa: PLC0415
 
-    settings = _settings(port=port)
+    settings = settings_of(port=port)
     setting, variable = needs
     if setting:
         section, field = setting.split(".")
-        _required(getattr(getattr(settings, section), field), variable)
-    _observed(settings, f"ugc-{component}")
+        required(getattr(getattr(settings, section), field), variable)
+    observed(settings, f"ugc-{component}")
 
     @asynccontextmanager
     async def one() -> AsyncIterator[Sequence[Service]]:
@@ -122,11 +102,6 @@ def _cors(settings: Settings) -> CorsPolicy:
     from ugc.web.cors import CorsPolicy  # noqa: PLC0415
 
     return CorsPolicy.for_settings(settings)
-
-
-def _required(value: object, variable: str) -> None:
-    if not value:
-        raise typer.BadParameter(f"set {variable} (or use `ugc dev`)")
 
 
 @app.command()
@@ -164,9 +139,9 @@ def etl() -> None:
 
     from ugc.loader.process import run_loader  # noqa: PLC0415
 
-    settings = _settings()
-    _required(settings.kafka.bootstrap, "UGC_KAFKA_BOOTSTRAP")
-    _observed(settings, "ugc-loader")
+    settings = settings_of()
+    required(settings.kafka.bootstrap, "UGC_KAFKA_BOOTSTRAP")
+    observed(settings, "ugc-loader")
     if settings.observability.metrics_port:
         start_http_server(settings.observability.metrics_port, addr=settings.http.host)
     asyncio.run(run_loader(settings))
@@ -179,42 +154,6 @@ def migrate() -> None:
 
     from ugc.warehouse.migrations import migrate_configured  # noqa: PLC0415
 
-    settings = _settings()
+    settings = settings_of()
     applied = asyncio.run(migrate_configured(settings.clickhouse, settings.data_dir))
     console.print(f"applied: {', '.join(applied) or 'nothing, the schema is current'}")
-
-
-@app.command()
-def token(
-    sub: Annotated[str, typer.Option(help="The user id the token speaks for")],
-    role: Annotated[list[str] | None, typer.Option(help="A role; repeat for more")] = None,
-    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
-    private_key: Annotated[
-        Path | None, typer.Option(help="PEM private key, when RS256 is configured")
-    ] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Where the dev secret lives")] = None,
-) -> None:
-    """Print a signed access token, for trying the APIs by hand."""
-    from ugc.auth import issue_token, load_keys, subject_rule, user_id_of  # noqa: PLC0415
-
-    settings = _settings(data_dir=data_dir)
-    subjects = settings.jwt.subject_format
-    if user_id_of(sub, subjects) is None:
-        raise typer.BadParameter(
-            f"must be {subject_rule(subjects)} (UGC_JWT_SUBJECT_FORMAT={subjects})",
-            param_hint="--sub",
-        )
-    signed = issue_token(
-        load_keys(settings),
-        subject=sub,
-        roles=role or [],
-        ttl_s=ttl,
-        user_claim=settings.jwt.user_claim,
-        roles_claim=settings.jwt.roles_claim,
-        private_key=private_key.read_text() if private_key else None,
-    )
-    typer.echo(signed)
-
-
-def main() -> None:
-    app()
