@@ -38,3 +38,20 @@ def test_settings_come_from_ugc_variables(monkeypatch: pytest.MonkeyPatch) -> No
 
     assert settings.kafka.topic == "other"
     assert settings.kafka.idempotence is False
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "https://cinema.example, https://*.cinema.example",
+        '["https://cinema.example", "https://*.cinema.example"]',
+    ],
+)
+def test_a_list_setting_reads_commas_or_json_even_when_optional(
+    monkeypatch: pytest.MonkeyPatch, written: str
+) -> None:
+    monkeypatch.setenv("UGC_CORS_ORIGINS", written)
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings.http.cors_origins == ["https://cinema.example", "https://*.cinema.example"]

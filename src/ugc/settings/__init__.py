@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 import orjson
 from pydantic import BaseModel, model_validator
@@ -179,7 +180,8 @@ class _FlatSource(PydanticBaseSettingsSource):
 def _decoded(raw: str, section: type[Section], field: str) -> Any:
     """A list from JSON (`[7, 30]`) or from commas (`7,30`); anything else as written."""
     annotation = section.model_fields[field].annotation
-    if getattr(annotation, "__origin__", None) is not list:
+    kinds = get_args(annotation) if get_origin(annotation) in {Union, UnionType} else ()
+    if list not in {get_origin(kind) for kind in (annotation, *kinds)}:
         return raw
     text = raw.strip()
     if text.startswith("["):

@@ -1,0 +1,74 @@
+"""The server sink's failover over replicas, with fake clients standing for servers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from ugc.warehouse.remote import DOWN_FOR_S, ClickHouseHttpSink
+from ugc.warehouse.sink import SinkError
+
+pytestmark = pytest.mark.unit
+
+
+@dataclass
+class Replica:
+    name: str
+    up: bool = True
+    refuse_rows: bool = False
+    calls: list[str] = field(default_factory=list)
+
+    async def command(self, sql: str) -> None:
+        self.calls.append(sql)
+        if not self.up:
+            raise ConnectionRefusedError(f"{self.name}: Connection refused")
+        if self.refuse_rows:
+            raise RuntimeError("Code: 27. DB::Exception: Cannot parse input")
+
+    async def close(self) -> None:
+        return None
+
+
+class Clock:
+    now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def sink_over(replicas: dict[str, Replica], clock: Clock) -> ClickHouseHttpSink:
+    async def connect(url: str) -> Any:
+        return replicas[url]
+
+    return ClickHouseHttpSink(",".join(replicas), connect=connect, clock=clock)
+
+
+async def test_a_replica_down_is_passed_over_and_tried_again_later() -> None:
+    replicas = {"http://ch-1": Replica("ch-1", up=False), "http://ch-2": Replica("ch-2")}
+    clock = Clock()
+    sink = sink_over(replicas, clock)
+
+    await sink.execute("SELECT 1")
+    await sink.execute("SELECT 2")
+    assert replicas["http://ch-1"].calls == ["SELECT 1"]  # not asked again while down
+    assert replicas["http://ch-2"].calls == ["SELECT 1", "SELECT 2"]
+
+    replicas["http://ch-1"].up = True
+    clock.now += DOWN_FOR_S + 1
+    await sink.execute("SELECT 3")
+    assert replicas["http://ch-1"].calls[-1] == "SELECT 3"  # back first in line
+
+
+async def test_every_replica_down_is_unavailable_and_bad_rows_are_not_retried() -> None:
+    down = {"http://a": Replica("a", up=False), "http://b": Replica("b", up=False)}
+    with pytest.raises(SinkError) as unavailable:
+        await sink_over(down, Clock()).execute("SELECT 1")
+    assert unavailable.value.bad_data is False
+
+    bad = {"http://a": Replica("a", refuse_rows=True), "http://b": Replica("b")}
+    with pytest.raises(SinkError) as refused:
+        await sink_over(bad, Clock()).execute("INSERT ...")
+    assert refused.value.bad_data is True
+    assert bad["http://b"].calls == []  # bad rows are bad on every replica
