@@ -6,11 +6,14 @@ COPY src ./src
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.12-slim
-RUN useradd --system --uid 10001 ugc
+RUN useradd --system --uid 10001 --no-create-home ugc
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
-USER ugc
-ENV UGC_ENVIRONMENT=production UGC_HOST=0.0.0.0 UGC_PORT=8000
+# Numeric, so that runAsNonRoot-style checks can verify it without /etc/passwd.
+USER 10001
+ENV UGC_ENVIRONMENT=production UGC_HOST=0.0.0.0 UGC_PORT=8000 PYTHONUNBUFFERED=1
 EXPOSE 8000
+# The APIs answer /healthz; the loader's compose service asks its /metrics instead.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=6 CMD ["ugc", "healthcheck"]
 ENTRYPOINT ["ugc"]
 CMD ["serve-events"]

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit integration fuzz lint typecheck format bench-ingest bench-content bench-etl clean
+.PHONY: help install run test unit integration check-deploy fuzz lint typecheck format bench-ingest bench-content bench-etl clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ unit: install ## Only the unit tests (no servers)
 
 integration: install ## Only the integration tests (real local servers)
 	$(BIN)/pytest -m integration
+
+check-deploy: install ## The deploy files by their own tools, and nginx live (part of `make test`)
+	$(BIN)/pytest tests/deploy tests/integration/test_nginx_edge.py tests/integration/test_metrics_exposition.py
 
 fuzz: install ## schemathesis over the three APIs of a real `ugc dev` (fixed seed, a few minutes)
 	$(BIN)/python -m tests.fuzz.run

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import os
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,8 +20,9 @@ import pytest
 import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from ugc.devstack.processes import free_port
+from ugc.devstack.processes import ManagedProcess, free_port
 from ugc.devstack.servers import LocalBroker, LocalDocumentStore
+from ugc.observability.logs import configure_logging
 from ugc.settings import Settings
 from ugc.warehouse.embedded import ChdbSink
 from ugc.web.cors import CorsPolicy
@@ -183,3 +189,51 @@ async def wait_for_rows(sink: ChdbSink, database: str, expected: int, timeout_s:
             return count
         await asyncio.sleep(0.1)
     return count
+
+
+@pytest.fixture
+def log_file(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "ugc.log"
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("ugc-test", level="DEBUG", file=path)
+    yield path
+    root.handlers[:], level = saved
+    root.setLevel(level)
+
+
+def lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def loader_process(
+    settings: Settings, data_dir: Path, log: Path, metrics_port: int = 0
+) -> ManagedProcess:
+    env = {
+        **os.environ,
+        "UGC_ENVIRONMENT": "test",
+        "UGC_DATA_DIR": str(data_dir),
+        "UGC_KAFKA_BOOTSTRAP": settings.kafka.bootstrap or "",
+        "UGC_KAFKA_TOPIC": settings.kafka.topic,
+        "UGC_KAFKA_IDEMPOTENCE": "false",
+        "UGC_LOADER_GROUP": settings.loader.group,
+        "UGC_LOADER_MAX_ROWS": "300",
+        "UGC_LOADER_MAX_WAIT_S": "0.2",
+        "UGC_LOADER_SESSION_TIMEOUT_MS": "6000",
+        "UGC_DEAD_LETTER_TOPIC": settings.loader.dead_letter_topic,
+        "UGC_METRICS_PORT": str(metrics_port),
+    }
+    return ManagedProcess("loader", [sys.executable, "-m", "ugc", "etl"], log, env=env)
+
+
+def wait_for_line(log: Path, text: str, after: int, timeout_s: float = 60) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        content = log.read_text(errors="replace") if log.exists() else ""
+        found = content.find(text, after)
+        if found >= 0:
+            return found + len(text)
+        time.sleep(0.05)
+    raise AssertionError(
+        f"{text!r} not in the loader's log within {timeout_s} s:\n{content[-3000:]}"
+    )

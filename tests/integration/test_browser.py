@@ -38,7 +38,9 @@ from ugc.web.service import Service
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = next(
+    filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None
+)
 if CHROMIUM is None:
     pytest.skip(
         "browser tests skipped: no Chromium on this machine (apt-get install chromium; "

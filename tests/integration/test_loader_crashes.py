@@ -3,10 +3,8 @@ exactly one row per accepted event; SIGTERM stops it cleanly."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import http_client
-from ugc.devstack.processes import ManagedProcess, free_port
+from tests.integration.conftest import http_client, loader_process, wait_for_line
+from ugc.devstack.processes import free_port
 from ugc.events.app import open_events_service
 from ugc.settings import Settings
 
@@ -23,26 +21,6 @@ pytestmark = pytest.mark.integration
 
 EVENTS = 20_000
 KILLS = 3
-
-
-def loader_process(
-    settings: Settings, data_dir: Path, log: Path, metrics_port: int = 0
-) -> ManagedProcess:
-    env = {
-        **os.environ,
-        "UGC_ENVIRONMENT": "test",
-        "UGC_DATA_DIR": str(data_dir),
-        "UGC_KAFKA_BOOTSTRAP": settings.kafka.bootstrap or "",
-        "UGC_KAFKA_TOPIC": settings.kafka.topic,
-        "UGC_KAFKA_IDEMPOTENCE": "false",
-        "UGC_LOADER_GROUP": settings.loader.group,
-        "UGC_LOADER_MAX_ROWS": "300",
-        "UGC_LOADER_MAX_WAIT_S": "0.2",
-        "UGC_LOADER_SESSION_TIMEOUT_MS": "6000",
-        "UGC_DEAD_LETTER_TOPIC": settings.loader.dead_letter_topic,
-        "UGC_METRICS_PORT": str(metrics_port),
-    }
-    return ManagedProcess("loader", [sys.executable, "-m", "ugc", "etl"], log, env=env)
 
 
 def count_rows(data_dir: Path) -> tuple[int, int, int]:
@@ -60,19 +38,6 @@ def count_rows(data_dir: Path) -> tuple[int, int, int]:
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     final, distinct, merged = (int(v) for v in out.stdout.split())
     return final, distinct, merged
-
-
-def wait_for_line(log: Path, text: str, after: int, timeout_s: float = 60) -> int:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        content = log.read_text(errors="replace") if log.exists() else ""
-        found = content.find(text, after)
-        if found >= 0:
-            return found + len(text)
-        time.sleep(0.05)
-    raise AssertionError(
-        f"{text!r} not in the loader's log within {timeout_s} s:\n{content[-3000:]}"
-    )
 
 
 @pytest.mark.timeout(300)  # each restart waits out the killed member's session: ~12 s

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import threading
 import time
 import uuid
@@ -19,11 +18,16 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from tests.conftest import user_id
-from tests.integration.conftest import client_of, http_client, read_topic, wait_for_rows
+from tests.integration.conftest import (
+    client_of,
+    http_client,
+    lines,
+    read_topic,
+    wait_for_rows,
+)
 from ugc.events.app import open_events_service
 from ugc.loader.process import loader_running
 from ugc.observability.errors import init_sentry
-from ugc.observability.logs import configure_logging
 from ugc.settings import Settings
 from ugc.warehouse.embedded import ChdbSink
 
@@ -31,21 +35,6 @@ pytestmark = pytest.mark.integration
 
 FILM = str(uuid.uuid4())
 ECS_FIELDS = {"@timestamp", "log.level", "message", "ecs.version", "service.name"}
-
-
-@pytest.fixture
-def log_file(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "ugc.log"
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    configure_logging("ugc-test", level="DEBUG", file=path)
-    yield path
-    root.handlers[:], level = saved
-    root.setLevel(level)
-
-
-def lines(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def flat(record: dict[str, object], dotted: str) -> object:
