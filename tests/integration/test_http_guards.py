@@ -138,3 +138,40 @@ async def test_a_body_over_the_limit_is_413_declared_or_streamed(
         assert response.headers["content-type"] == "application/problem+json"
         assert "65536 bytes" in response.json()["detail"]
     assert fits.status_code == 201
+
+
+async def test_answers_with_no_body_100_continue_and_pipelined_requests_arrive_whole(
+    mongo_settings: Settings,
+) -> None:
+    """The head of each answer is held for its body (OneWrite): answers without a
+    body, a 100 Continue before the body is sent, and answers to pipelined
+    requests must still come out whole and in order."""
+    async with serving(mongo_settings) as port:
+        head = await exchange(
+            port, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(
+                b"PUT /api/v1/films/x/rating HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 13\r\n"
+                b"Expect: 100-continue\r\n\r\n"
+            )
+            await writer.drain()
+            go_on = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            writer.write(b'{"score": 5}\n')
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 2)
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            await writer.drain()
+            rest = await asyncio.wait_for(reader.read(), 5)
+        finally:
+            writer.close()
+
+    # HEAD is not a method of /healthz: a head (content-length 94) and no body.
+    assert head.startswith(b"HTTP/1.1 405 Method Not Allowed\r\n")
+    assert b"content-length: 94\r\n" in head
+    assert head.endswith(b"\r\n\r\n")
+    assert go_on == b"HTTP/1.1 100 Continue\r\n\r\n"
+    answers = rest.split(b"HTTP/1.1 ")[1:]
+    assert [a.split(b" ", 1)[0] for a in answers] == [b"401", b"200", b"200", b"200"]
+    assert all(a.endswith(b"}") for a in answers)
