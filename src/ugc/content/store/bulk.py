@@ -7,7 +7,7 @@ batches; meant for an empty database, not for a live one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -25,8 +25,13 @@ async def import_content(
     ratings: Sequence[tuple[str, UUID, int]],
     reviews: Sequence[tuple[str, UUID, str]],
     bookmarks: Sequence[tuple[str, UUID]],
+    votes: Sequence[tuple[int, str, int]] = (),
+    progress: Callable[[int], object] | None = None,
 ) -> None:
-    """Ratings (user, film, score), reviews (user, film, text), bookmarks (user, film)."""
+    """Ratings (user, film, score), reviews (user, film, text), bookmarks (user,
+    film), and votes on the reviews (the review's index in `reviews`, the voter,
+    1 for a like or -1 for a dislike; one per voter and review). `progress(n)` is
+    called as each batch of n documents is in."""
     now = datetime.now(UTC)
     films: dict[str, Document] = defaultdict(
         lambda: {"count": 0, "sum": 0, "dist": {}, "reviews": 0}
@@ -55,6 +60,12 @@ async def import_content(
                 author_score=scores.get((user, film)), now=now,
             )
         )  # fmt: skip
+    vote_docs = []
+    for index, voter, value in votes:
+        review = review_docs[index]
+        review["likes" if value > 0 else "dislikes"] += 1
+        review["score"] += value
+        vote_docs.append({"review_id": review["_id"], "user_id": voter, "value": value})
     bookmark_docs = []
     for user, film_id in bookmarks:
         users[user]["bookmarks"] += 1
@@ -62,9 +73,13 @@ async def import_content(
     for name, docs in (
         ("ratings", rating_docs),
         ("reviews", review_docs),
+        ("review_votes", vote_docs),
         ("bookmarks", bookmark_docs),
         ("film_stats", [{"_id": k, **v} for k, v in films.items()]),
         ("user_stats", [{"_id": k, **v} for k, v in users.items()]),
     ):
         for start in range(0, len(docs), _BATCH):
-            await db[name].insert_many(docs[start : start + _BATCH], ordered=False)
+            batch = docs[start : start + _BATCH]
+            await db[name].insert_many(batch, ordered=False)
+            if progress is not None:
+                progress(len(batch))
