@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit integration check-deploy fuzz lint typecheck format bench-ingest bench-content bench-etl clean
+.PHONY: help install run test unit integration check-deploy fuzz research lint typecheck format bench-ingest bench-content bench-etl clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 		|| { echo "ugc needs Python 3.11+; set PYTHON=python3.x"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
-	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[local,dev]'
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[local,dev,research]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP) ## Create .venv and install ugc with the local servers and dev tools
@@ -35,6 +35,11 @@ integration: install ## Only the integration tests (real local servers)
 
 check-deploy: install ## The deploy files by their own tools, and nginx live (part of `make test`)
 	$(BIN)/pytest tests/deploy tests/integration/test_nginx_edge.py tests/integration/test_metrics_exposition.py
+
+research: install ## The storage study at the seed's volumes (about an hour), then docs/research
+	$(BIN)/ugc research events
+	$(BIN)/ugc research content
+	$(BIN)/ugc research render
 
 fuzz: install ## schemathesis over the three APIs of a real `ugc dev` (fixed seed, a few minutes)
 	$(BIN)/python -m tests.fuzz.run

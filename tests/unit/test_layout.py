@@ -21,6 +21,7 @@ LAYERS = [
     {"web"},
     {"events", "warehouse", "devstack"},
     {"loader", "analytics", "content"},
+    {"research"},
     {"cli"},
     {"__main__"},
 ]

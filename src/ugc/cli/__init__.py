@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ugc.cli import processes, tools
+from ugc.cli import processes, research, tools
 from ugc.cli.app import app
 
-__all__ = ["app", "main", "processes", "tools"]
+__all__ = ["app", "main", "processes", "research", "tools"]
 
 
 def main() -> None:
