@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ugc.research.report import content, events, seed
+from ugc.research.report import content, events
 from ugc.research.report.plots import content_plots, events_plots
 from ugc.research.report.text import table
 
@@ -172,36 +172,8 @@ def _verdicts(results: dict[str, dict[str, Any]]) -> list[str]:
     if "events" in results:
         lines.append(events.verdict(results["events"]))
     if "content" in results:
-        engines = results["content"]["engines"]
-        rule = seed.READ_RULE_MS
-        meeting = [
-            n for n, e in engines.items()
-            if max(t["p99_ms"] for t in e["queries"].values()) <= rule
-            and e["mixed"]["reads"]["p99_ms"] <= rule
-        ]  # fmt: skip
-        lines.append(_content_verdict(meeting, list(engines)))
+        lines.append(content.verdict(results["content"]))
     return lines
-
-
-def _content_verdict(meeting: list[str], engines: list[str]) -> str:
-    rule = f"the seed's rule (reads within {seed.READ_RULE_MS:.0f} ms, alone and under load)"
-    if set(meeting) == set(engines):
-        return (
-            "**MongoDB for content: the seed's reason does not decide it.** Every store "
-            f"meets {rule} at these volumes, so the rule cannot choose between them; the "
-            "choice rests on what it does not measure: the document model the stores are "
-            "written for, and a real mongod's figures, which this machine cannot give."
-        )
-    if "MongoDB" in meeting:
-        return f"**MongoDB for content: holds.** Only MongoDB meets {rule} here."
-    if meeting:
-        return (
-            f"**MongoDB for content: not supported by these figures.** {', '.join(meeting)} "
-            f"meets {rule} and MongoDB does not. That verdict is on the local "
-            "MongoDB-protocol server, a Python server; before the project moves, the same "
-            "command against a mongod replica set (`--mongo-url`) has to confirm it."
-        )
-    return f"**MongoDB for content: undecided.** No store meets {rule} here."
 
 
 def render(results_dir: Path, out_dir: Path) -> str:
