@@ -1,10 +1,13 @@
 """The HTTP edge of every API, over real sockets to the real server: headers
-capped (431), slow and silent clients cut off (408), bodies capped (413)."""
+capped (431), slow and silent clients cut off (408), bodies capped (413), and
+answered requests leaving nothing behind."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 
@@ -15,6 +18,7 @@ import pytest
 from tests.integration.conftest import http_client, real_server
 from ugc.content.app import open_content_service
 from ugc.devstack.processes import free_port
+from ugc.events.app import open_events_service
 from ugc.settings import Settings
 from ugc.web.service import Service
 
@@ -175,3 +179,65 @@ async def test_answers_with_no_body_100_continue_and_pipelined_requests_arrive_w
     answers = rest.split(b"HTTP/1.1 ")[1:]
     assert [a.split(b" ", 1)[0] for a in answers] == [b"401", b"200", b"200", b"200"]
     assert all(a.endswith(b"}") for a in answers)
+
+
+REQUESTS = 400
+
+
+@pytest.mark.parametrize("route", ["direct", "framework"])
+async def test_answered_requests_leave_nothing_for_the_garbage_collector(
+    kafka_settings: Settings, token_for: Callable[..., str], route: str
+) -> None:
+    """A request's objects are freed as its answer goes out. What is caught in a
+    reference cycle waits for the cyclic collector, whose passes every request
+    then pays for: a cycle through the response writer once left a dozen
+    objects a request and cost a tenth of the events API's CPU; the schema route
+    left two hundred, building the schema again for each request."""
+    origin = "https://cinema.example"
+    settings = kafka_settings.replace(port=free_port(), cors_origins=[origin])
+    auth = b"Origin: %b\r\nAuthorization: Bearer %b\r\n" % (
+        origin.encode(),
+        token_for("gc").encode(),
+    )
+    if route == "direct":
+        body = orjson.dumps({"type": "play", "film_id": str(uuid.uuid4()), "position_sec": 1})
+        request = b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\n%bContent-Length: %d\r\n" % (
+            auth,
+            len(body),
+        )
+        request += b"Content-Type: application/json\r\n\r\n" + body
+    else:
+        request = b"GET /api/v1/events/schema HTTP/1.1\r\nHost: x\r\n%b\r\n" % auth
+
+    @contextlib.asynccontextmanager
+    async def services() -> AsyncIterator[Sequence[Service]]:
+        async with open_events_service(settings) as service:
+            yield [service]
+
+    async with real_server(services, settings):
+        reader, writer = await asyncio.open_connection("127.0.0.1", settings.http.port)
+
+        async def exchange_one() -> bytes:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"content-length: (\d+)", head, re.IGNORECASE)
+            assert length is not None, head
+            await reader.readexactly(int(length[1]))
+            return head
+
+        try:
+            for _ in range(20):  # the caches and the producer's first batches
+                await exchange_one()
+            gc.collect()
+            gc.disable()
+            try:
+                heads = [await exchange_one() for _ in range(REQUESTS)]
+                left = gc.collect()
+            finally:
+                gc.enable()
+        finally:
+            writer.close()
+
+    assert all(head.split(b" ", 2)[1] in {b"200", b"202"} for head in heads), heads[0]
+    assert b"access-control-allow-origin: " + origin.encode() in heads[-1]
+    assert left < REQUESTS / 4, f"{left} objects in cycles after {REQUESTS} requests"

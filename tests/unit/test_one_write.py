@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -32,6 +35,7 @@ class Transport:
 @dataclass
 class Cycle:
     response_started: bool = False
+    transport: Any = None
 
 
 def held() -> tuple[OneWrite, Transport, Cycle]:
@@ -67,3 +71,21 @@ def test_a_head_without_body_leaves_on_flush_or_close() -> None:
     assert closed.writes == [b"HTTP/1.1 500 Internal Server Error\r\n\r\n"]
     assert closing.is_closing()
     assert closing.get_extra_info("peername") == "info:peername"
+
+
+def test_it_lets_go_of_the_cycle_once_the_head_is_seen() -> None:
+    """The cycle holds the writer as its transport; a reference back would leave
+    every request's cycle to the cyclic collector."""
+    writer, transport, cycle = held()
+    cycle.transport = writer
+    gone = weakref.ref(cycle)
+    cycle.response_started = True
+    writer.write(b"HTTP/1.1 202 Accepted\r\n\r\n")
+    writer.write(b"{}")
+    gc.disable()
+    try:
+        del cycle
+        assert gone() is None  # freed by its reference count alone
+    finally:
+        gc.enable()
+    assert transport.writes == [b"HTTP/1.1 202 Accepted\r\n\r\n{}"]

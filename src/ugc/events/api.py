@@ -5,9 +5,11 @@ POST /api/v1/events itself is served by `endpoint.IntakeEndpoint`.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
@@ -66,4 +68,9 @@ async def save_view_progress(
 
 @router.get("/events/schema", summary="JSON Schema of the event contract")
 async def get_schema() -> Response:
-    return json_response(json_schema())
+    return Response(_schema_body(), media_type="application/json")
+
+
+@functools.cache  # the contract is fixed for the life of the process
+def _schema_body() -> bytes:
+    return orjson.dumps(json_schema())

@@ -63,22 +63,27 @@ class OneWrite:
     """The transport as one response's cycle sees it: the first write after the
     response started (the head) is held, and goes out joined to the next (the
     body), or alone when the response completes without one (HEAD, 304) or the
-    connection is closed. Everything else passes straight through."""
+    connection is closed. Everything else passes straight through.
 
-    __slots__ = ("_cycle", "_head", "_transport", "_waiting")
+    The cycle holds this as its transport, so this lets go of the cycle as soon
+    as the head is seen: a reference back would make every request's cycle,
+    scope and messages garbage only the cyclic collector can free (measured: a
+    tenth of the events API's CPU in collections).
+    """
+
+    __slots__ = ("_cycle", "_head", "_transport")
 
     def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
         self._transport = transport
-        self._cycle = cycle
+        self._cycle: RequestResponseCycle | None = cycle  # until the head is seen
         self._head: bytes | None = None
-        self._waiting = True  # for the head
 
     def write(self, data: bytes) -> None:
         if self._head is not None:
             head, self._head = self._head, None
             self._transport.write(head + data)
-        elif self._waiting and self._cycle.response_started:
-            self._waiting = False
+        elif self._cycle is not None and self._cycle.response_started:
+            self._cycle = None
             self._head = bytes(data)
         else:
             self._transport.write(data)  # a 100 Continue, or the rest of a body
@@ -89,6 +94,7 @@ class OneWrite:
             self._transport.write(head)
 
     def close(self) -> None:
+        self._cycle = None
         self.flush()
         self._transport.close()
 
