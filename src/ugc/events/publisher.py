@@ -72,10 +72,11 @@ class _Batch:
     (cancelled) never cancels the batch for the others.
     """
 
-    __slots__ = ("builder", "deadline", "opened", "settled", "waiters")
+    __slots__ = ("builder", "deadline", "loop", "opened", "settled", "waiters")
 
     def __init__(self, builder: Any, loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:
         self.builder = builder
+        self.loop = loop
         self.waiters: list[asyncio.Future[None]] = []
         self.opened = time.perf_counter()
         self.settled = False
@@ -83,7 +84,7 @@ class _Batch:
         self.deadline = loop.call_later(timeout_s, self.expire, timeout_s)
 
     def waiter(self) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[None] = self.loop.create_future()
         self.waiters.append(future)
         return future
 
@@ -143,8 +144,13 @@ class KafkaPublisher:
         self._partition_cache: dict[bytes, int] = {}
         self._lanes: dict[int, _Lane] = {}
         self._flushers: set[asyncio.Task[None]] = set()
+        # Set by `start`. The loop is kept rather than asked for: on Python 3.11
+        # asking makes a getpid() system call, which once a request was 3.5% of
+        # the events API's time under load.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._partitions = sorted(await self._producer.partitions_for(self._topic))
 
     async def drain(self) -> None:
@@ -183,15 +189,20 @@ class KafkaPublisher:
                 batch.builder.append(key=key, value=value, timestamp=None, headers=headers)
         if not lane.flushing:
             lane.flushing = True
-            task = asyncio.create_task(self._flush(partition, lane))
+            task = self._running_loop().create_task(self._flush(partition, lane))
             self._flushers.add(task)
             task.add_done_callback(self._flushers.discard)
         return waiters
 
     def _new_batch(self, lane: _Lane) -> _Batch:
-        batch = _Batch(self._producer.create_batch(), asyncio.get_running_loop(), self._timeout)
+        batch = _Batch(self._producer.create_batch(), self._running_loop(), self._timeout)
         lane.queue.append(batch)
         return batch
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("KafkaPublisher.start() was not awaited")
+        return self._loop
 
     def _partition_of(self, key: bytes) -> int:
         """The default (murmur2) partitioner, remembered per key: it is pure Python."""
