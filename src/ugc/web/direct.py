@@ -22,6 +22,7 @@ from ugc.problems import PROBLEM_JSON, Problem
 from ugc.web.dependencies import identify
 from ugc.web.kit import ServiceKit
 from ugc.web.openapi import Operation
+from ugc.web.writes import WHOLE_RESPONSE
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -114,10 +115,7 @@ class DirectEndpoint(ABC):
             with observer.isolated(seen):
                 try:
                     status, body = await self.handle(scope, receive)
-                    headers = [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ] if body else []  # fmt: skip
+                    headers = _json_headers(status, body)
                 except Exception as exc:  # noqa: BLE001 - every failure is answered
                     where = f"{scope['method']} {scope['path']}"
                     problem = self.kit.problems.answer(exc, where)
@@ -125,8 +123,10 @@ class DirectEndpoint(ABC):
                     headers = problem_headers(problem, body)
             headers.append(seen.header)
             headers.extend(scope.get(EXTRA_HEADERS, ()))
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            whole = scope.get(WHOLE_RESPONSE)
+            if whole is None or not whole.respond(status, headers, body):
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
         finally:
             observer.close(scope, seen, status)
 
@@ -136,6 +136,12 @@ class DirectEndpoint(ABC):
 
     def principal(self, scope: Scope, authorization: str | None) -> Principal:
         return identify(scope, self.kit.verifier, authorization)
+
+
+def _json_headers(status: int, body: bytes) -> Headers:
+    if body:
+        return [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    return [] if status in (204, 304) else [(b"content-length", b"0")]
 
 
 def problem_headers(problem: Problem, body: bytes) -> Headers:

@@ -16,9 +16,7 @@ the guards it lacks.
   clients that do not wait reconnect first. Health and metrics are never shed.
 
 A response's status line and headers go out with its first body bytes, in one
-write (`OneWrite`): uvicorn writes them apart, two send() calls and often two
-packets for every small answer, and the sends were a fifth of the events API's
-time under load.
+write (`ugc.web.writes.OneWrite`).
 
 A refused connection is closed as nginx's lingering close does: the answer is
 sent and the sending side shut, then what the client still sends is read and
@@ -29,14 +27,14 @@ before it has read the answer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import orjson
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ugc.observability.metrics import HTTP_SHED
 from ugc.web.cors import CorsPolicy
+from ugc.web.writes import WHOLE_RESPONSE, OneWrite, flushed_before
 
 _HEAD_END = b"\r\n\r\n"
 LINGER_S = 2.0
@@ -57,52 +55,6 @@ def _answer(status: int, reason: bytes, detail: str, *, headers: bytes = b"") ->
             body,
         )
     )
-
-
-class OneWrite:
-    """The transport as one response's cycle sees it: the first write after the
-    response started (the head) is held, and goes out joined to the next (the
-    body), or alone when the response completes without one (HEAD, 304) or the
-    connection is closed. Everything else passes straight through.
-
-    The cycle holds this as its transport, so this lets go of the cycle as soon
-    as the head is seen: a reference back would make every request's cycle,
-    scope and messages garbage only the cyclic collector can free (measured: a
-    tenth of the events API's CPU in collections).
-    """
-
-    __slots__ = ("_cycle", "_head", "_transport")
-
-    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
-        self._transport = transport
-        self._cycle: RequestResponseCycle | None = cycle  # until the head is seen
-        self._head: bytes | None = None
-
-    def write(self, data: bytes) -> None:
-        if self._head is not None:
-            head, self._head = self._head, None
-            self._transport.write(head + data)
-        elif self._cycle is not None and self._cycle.response_started:
-            self._cycle = None
-            self._head = bytes(data)
-        else:
-            self._transport.write(data)  # a 100 Continue, or the rest of a body
-
-    def flush(self) -> None:
-        if self._head is not None:
-            head, self._head = self._head, None
-            self._transport.write(head)
-
-    def close(self) -> None:
-        self._cycle = None
-        self.flush()
-        self._transport.close()
-
-    def is_closing(self) -> bool:
-        return self._transport.is_closing()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
@@ -179,7 +131,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if cycle is not None and cycle is not previous:  # not an upgrade
             held = OneWrite(self.transport, cycle)
             cycle.transport = held  # type: ignore[assignment]
-            cycle.on_response = _flushed_before(held, cycle.on_response)
+            cycle.on_response = flushed_before(held, cycle.on_response)
+            cycle.scope[WHOLE_RESPONSE] = held  # type: ignore[literal-required]
 
     def _may_shed(self) -> bool:
         """Not health or metrics, and no earlier answer pending on this connection
@@ -236,14 +189,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self.loop.call_later(LINGER_S, self.transport.close)
         else:
             self.transport.close()
-
-
-def _flushed_before(held: OneWrite, then: Callable[[], None]) -> Callable[[], None]:
-    def on_response() -> None:
-        held.flush()
-        then()
-
-    return on_response
 
 
 def guarded(
