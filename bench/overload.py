@@ -211,7 +211,7 @@ def overload(
         out, _ = running.communicate(timeout=seconds + 60)
     finally:
         os.unlink(script.name)
-    counted = Answers(listen_queue=probed.listen_queue)
+    counted = Answers()
     for line in out.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[0] == "status":
