@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import jwt
 
-from ugc.problems import Problem
+from ugc.errors import Unauthenticated
 from ugc.settings import JwtSettings, Settings
 
 DEV_SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
@@ -101,11 +101,6 @@ def _pem(value: str) -> str:
     return Path(value).read_text()
 
 
-def unauthorized(reason: str) -> Problem:
-    header = f'Bearer error="invalid_token", error_description="{reason}"'
-    return Problem(401, reason, headers={"WWW-Authenticate": header})
-
-
 class TokenVerifier:
     """Checks tokens, remembering recent good ones so a hot path pays the crypto once.
 
@@ -172,22 +167,22 @@ class TokenVerifier:
                 },
             )
         except jwt.InvalidSignatureError:
-            raise unauthorized("The access token signature is not valid.") from None
+            raise Unauthenticated("The access token signature is not valid.") from None
         except jwt.MissingRequiredClaimError as exc:
-            raise unauthorized(f"The access token has no {exc.claim!r} claim.") from None
+            raise Unauthenticated(f"The access token has no {exc.claim!r} claim.") from None
         except jwt.InvalidTokenError as exc:
-            raise unauthorized(f"The access token is not valid: {exc}.") from None
+            raise Unauthenticated(f"The access token is not valid: {exc}.") from None
         expires = self._check_times(claims)
         claim = self._user_claim
         if claim not in claims:
-            raise unauthorized(f"The access token has no {claim!r} claim.")
+            raise Unauthenticated(f"The access token has no {claim!r} claim.")
         user_id = user_id_of(claims[claim], self._subjects)
         if user_id is None:
             rule = subject_rule(self._subjects)
-            raise unauthorized(f"The access token's {claim!r} claim must be {rule}.")
+            raise Unauthenticated(f"The access token's {claim!r} claim must be {rule}.")
         roles = claims.get(self._roles_claim) or []
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise unauthorized(f"The {self._roles_claim!r} claim must be a list of strings.")
+            raise Unauthenticated(f"The {self._roles_claim!r} claim must be a list of strings.")
         return Principal(user_id, frozenset(roles)), expires
 
     def _check_times(self, claims: dict[str, Any]) -> float:
@@ -200,13 +195,13 @@ class TokenVerifier:
             value = claims[name]
             number = isinstance(value, int) or (isinstance(value, float) and not math.isnan(value))
             if isinstance(value, bool) or not number:
-                raise unauthorized(f"The access token's {name!r} claim must be a number.")
+                raise Unauthenticated(f"The access token's {name!r} claim must be a number.")
             times[name] = float(min(value, _FAR_FUTURE))  # an integer too big for a float
         expires = times["exp"]
         if now >= expires + self._leeway:
-            raise unauthorized("The access token has expired; sign in again.")
+            raise Unauthenticated("The access token has expired; sign in again.")
         if "nbf" in times and now < times["nbf"] - self._leeway:
-            raise unauthorized("The access token is not valid yet.")
+            raise Unauthenticated("The access token is not valid yet.")
         return expires
 
 
@@ -215,10 +210,10 @@ _FAR_FUTURE = 2.0**53
 
 def _bearer_token(authorization: str | None) -> str:
     if not authorization:
-        raise unauthorized("Send an access token: Authorization: Bearer <token>.")
+        raise Unauthenticated("Send an access token: Authorization: Bearer <token>.")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized("The Authorization header must be 'Bearer <token>'.")
+        raise Unauthenticated("The Authorization header must be 'Bearer <token>'.")
     return token.strip()
 
 

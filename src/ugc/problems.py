@@ -1,11 +1,12 @@
-"""One error shape for every API: RFC 9457 problem details, and one registry from
-exceptions to problems.
+"""One error shape for every API: RFC 9457 problem details, and the one table
+from errors to answers.
 
-Handlers raise `Problem`, or a domain error that a package registered a rule
-for (`ProblemRegistry.register`); the FastAPI handlers and the direct endpoints
-both answer through `ProblemRegistry.answer`, so the same exception gets the
-same answer on every route. Anything unknown is logged and answered with the
-one 500 text.
+Domain code raises the errors of `ugc.errors` (each package its own subclasses);
+`STATUS` turns each kind into its status here, and nowhere else. Route code may
+raise a `Problem` itself, the framework raises its own validation and HTTP
+errors; the FastAPI handlers and the direct endpoints all answer through
+`ProblemRegistry.answer`, so the same exception gets the same answer on every
+route. Anything unknown is logged and answered with the one 500 text.
 """
 
 from __future__ import annotations
@@ -21,11 +22,26 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from ugc.errors import (
+    INVALID_FIELDS,
+    Conflict,
+    Forbidden,
+    Invalid,
+    Malformed,
+    NotFound,
+    OverQuota,
+    TooLarge,
+    UgcError,
+    Unauthenticated,
+    Unavailable,
+    Unsupported,
+)
+from ugc.observability.metrics import ERRORS_ANSWERED
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 UNEXPECTED = "An unexpected error occurred; it is logged."
-INVALID_FIELDS = "The request has invalid fields; see `errors`."
 
 E = TypeVar("E", bound=Exception)
 
@@ -69,11 +85,6 @@ class Problem(Exception):
         )
 
 
-class Unavailable(Exception):
-    """Something this service depends on did not answer in time: 503 with
-    Retry-After. The message is shown to the client."""
-
-
 def field_errors(
     errors: Sequence[Mapping[str, Any]], *, skip: int = 0, whole: str = "(body)"
 ) -> list[dict[str, str]]:
@@ -87,33 +98,66 @@ def field_errors(
     ]
 
 
-def invalid(field: str, reason: str) -> Problem:
-    """422 for one field, in the shape validation errors have."""
-    return Problem(422, INVALID_FIELDS, errors=[{"field": field, "reason": reason}])
-
-
 Rule = Callable[[Any], Problem]
+
+# Each kind of domain error and its status; a subclass answers as its nearest kind.
+STATUS: dict[type[UgcError], int] = {
+    Malformed: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    Unsupported: 415,
+    Invalid: 422,
+    OverQuota: 429,
+    Unavailable: 503,
+}
+
+_STATUS: dict[type, int] = dict(STATUS)
 
 
 class ProblemRegistry:
-    """Exceptions -> problems for one service. A rule is found by the exception's
-    class or its nearest registered base."""
+    """Exceptions -> problems for one service: the domain kinds of `STATUS`, and the
+    framework's own errors. A rule is found by the exception's class or its
+    nearest registered base."""
 
-    def __init__(self, *, retry_after_s: int) -> None:
+    def __init__(self, *, retry_after_s: int, service: str = "ugc") -> None:
         self.retry_after_s = retry_after_s
+        self.service = service
         self._rules: dict[type[Exception], Rule] = {}
         self.register(Problem, lambda problem: problem)
-        self.register(Unavailable, lambda exc: self.unavailable(str(exc)))
+        self.register(UgcError, self.domain_problem)
         self.register(RequestValidationError, _validation_problem)
         self.register(StarletteHTTPException, _http_problem)
 
     def register(self, kind: type[E], rule: Callable[[E], Problem]) -> None:
         self._rules[kind] = rule
 
-    def unavailable(self, detail: str, **extra: Any) -> Problem:
-        return Problem(
-            503, detail, headers={"Retry-After": str(self.retry_after_s)}, extra=extra or None
-        )
+    def domain_problem(self, exc: UgcError) -> Problem:
+        """A domain error's answer: the status of its kind, its message as the detail."""
+        ERRORS_ANSWERED.labels(self.service, type(exc).__name__).inc()
+        status = next((_STATUS[k] for k in type(exc).__mro__ if k in _STATUS), 500)
+        detail = str(exc)
+        if isinstance(exc, Unauthenticated):
+            challenge = f'Bearer error="invalid_token", error_description="{detail}"'
+            return Problem(401, detail, headers={"WWW-Authenticate": challenge})
+        if isinstance(exc, Invalid):
+            return Problem(422, detail, errors=exc.errors or None)
+        if isinstance(exc, OverQuota):
+            return Problem(429, detail, headers={"Retry-After": str(exc.retry_after_s)})
+        if isinstance(exc, Unavailable):
+            return self.unavailable(detail, retry_after_s=exc.retry_after_s)
+        if status == 500:
+            log.error("%s has no status of its own", type(exc).__name__, exc_info=exc)
+            return Problem(500, UNEXPECTED)
+        return Problem(status, detail)
+
+    def unavailable(
+        self, detail: str, *, retry_after_s: int | None = None, **extra: Any
+    ) -> Problem:
+        wait = retry_after_s or self.retry_after_s
+        return Problem(503, detail, headers={"Retry-After": str(wait)}, extra=extra or None)
 
     def problem_for(self, exc: BaseException) -> Problem | None:
         for kind in type(exc).__mro__:

@@ -25,7 +25,7 @@ from ugc.loader.loader import Loader
 from ugc.loader.process import loader_running
 from ugc.settings import Settings
 from ugc.warehouse.embedded import ChdbSink
-from ugc.warehouse.sink import SinkError
+from ugc.warehouse.sink import WarehouseUnavailable
 
 pytestmark = pytest.mark.integration
 
@@ -201,7 +201,7 @@ class FailingFor:
     ) -> None:
         if self.left > 0:
             self.left -= 1
-            raise SinkError("Code: 242. DB::Exception: Table is in readonly mode", bad_data=False)
+            raise WarehouseUnavailable("Code: 242. DB::Exception: Table is in readonly mode")
         await self._sink.insert_json_rows(table, columns, rows, dedup_token=dedup_token)
 
     def __getattr__(self, name: str) -> Any:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from typing import Any
 
 import orjson
@@ -10,6 +12,7 @@ import pytest
 from ugc.events.contract import (
     EVENT_ADAPTER,
     EVENT_TYPES,
+    PLAYBACK_TYPES,
     RECORD_FIELDS,
     SCHEMA_VERSION,
     json_schema,
@@ -165,3 +168,17 @@ def test_times_no_player_clock_can_claim_are_refused(moment: str) -> None:
         EVENT_ADAPTER.validate_python(
             {"type": "play", "film_id": FILM, "position_sec": 0, "sent_at": moment}
         )
+
+
+def test_the_warehouse_views_count_the_contracts_playback_types() -> None:
+    """Each fact once: the SQL filters on the contract's playback types, no other list."""
+    schema = resources.files("ugc.warehouse") / "schema"
+    filters = [
+        found
+        for sql_file in schema.iterdir()
+        if sql_file.name.endswith(".sql")
+        for found in re.findall(r"WHERE type IN \(([^)]*)\)", sql_file.read_text())
+    ]
+    assert filters, "the views filter playback by type"
+    for found in filters:
+        assert re.findall(r"'(\w+)'", found) == list(PLAYBACK_TYPES)

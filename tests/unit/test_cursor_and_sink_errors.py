@@ -7,7 +7,7 @@ import pytest
 
 from ugc.content import cursor
 from ugc.content.errors import InvalidCursor
-from ugc.warehouse.sink import SinkError
+from ugc.warehouse.sink import RowsRefused, SinkError, WarehouseUnavailable
 
 pytestmark = pytest.mark.unit
 
@@ -49,5 +49,6 @@ def test_clickhouse_errors_are_told_apart_bad_rows_from_a_server_not_able(
 ) -> None:
     error = SinkError.from_exception(RuntimeError(message + "\nstack trace line"))
 
-    assert error.bad_data is bad_data
+    assert isinstance(error, RowsRefused) is bad_data
+    assert isinstance(error, WarehouseUnavailable) is not bad_data
     assert "stack trace" not in str(error)

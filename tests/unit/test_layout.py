@@ -14,9 +14,9 @@ SRC = Path(__file__).parents[2] / "src" / "ugc"
 # Lower layers first. A module may import its own package and the layers below
 # its own; packages of one layer never import each other.
 LAYERS = [
-    {"settings"},
-    {"problems"},
+    {"settings", "errors"},
     {"observability"},
+    {"problems"},
     {"auth"},
     {"web"},
     {"events", "warehouse", "devstack"},

@@ -13,7 +13,7 @@ import pytest
 from ugc.loader.loader import Loader
 from ugc.loader.ports import DeadLetterUnavailable
 from ugc.settings import LoaderSettings
-from ugc.warehouse.sink import SinkError
+from ugc.warehouse.sink import RowsRefused, WarehouseUnavailable
 
 pytestmark = pytest.mark.unit
 
@@ -83,10 +83,10 @@ class FakeSink:
         self.calls += 1
         if self.unavailable_for:
             self.unavailable_for -= 1
-            raise SinkError("Code: 242. Table is in readonly mode", bad_data=False)
+            raise WarehouseUnavailable("Code: 242. Table is in readonly mode")
         lines = rows.split(b"\n")
         if any(b"bad" in line for line in lines):
-            raise SinkError("Code: 27. Cannot parse input", bad_data=True)
+            raise RowsRefused("Code: 27. Cannot parse input")
         first = self.calls == 1
         if first and self.hold_first:
             await self.released.wait()

@@ -79,12 +79,12 @@ def test_the_rating_summary_is_documented_once_beside_its_paths_other_methods(
     assert framework_matches(app, "PUT", path) is True
 
 
-def test_the_intake_is_documented_by_the_same_mechanism(base_settings: Settings) -> None:
+def test_the_events_endpoint_is_documented_by_the_same_mechanism(base_settings: Settings) -> None:
     spec = events_service(base_settings, NoPublisher()).api.openapi()
 
     intake = spec["paths"]["/api/v1/events"]["post"]
-    assert schema_of(intake["responses"]["202"]) == {"$ref": "#/components/schemas/IntakeResult"}
-    assert {"EventBatch", "IntakeResult", "Problem"} <= set(spec["components"]["schemas"])
+    assert schema_of(intake["responses"]["202"]) == {"$ref": "#/components/schemas/AcceptedEvents"}
+    assert {"EventBatch", "AcceptedEvents", "Problem"} <= set(spec["components"]["schemas"])
     app = events_service(base_settings, NoPublisher()).api
     assert framework_matches(app, "POST", "/api/v1/events") is False  # served directly only
 

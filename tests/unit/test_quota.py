@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from ugc.web.quota import TokenBuckets, too_many
+from ugc.errors import OverQuota
+from ugc.problems import ProblemRegistry
+from ugc.web.quota import TokenBuckets
 
 pytestmark = pytest.mark.unit
 
@@ -39,7 +41,7 @@ def test_a_cost_is_taken_whole_or_not_at_all_and_capped_at_the_burst() -> None:
 
 
 def test_a_refusal_says_when_to_come_back() -> None:
-    problem = too_many(0.2, "events")
+    problem = ProblemRegistry(retry_after_s=2).answer(OverQuota(0.2, "events"), "test")
 
     assert problem.status == 429
     assert problem.headers["Retry-After"] == "1"

@@ -7,7 +7,7 @@ import pytest
 
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.analytics.rankings import TopFilmsRankings
-from ugc.warehouse.sink import SinkError
+from ugc.warehouse.sink import WarehouseUnavailable
 
 pytestmark = pytest.mark.unit
 
@@ -24,7 +24,7 @@ class CountingQueries:
 
     async def top_films(self, since: date, until: date, limit: int) -> list[dict[str, Any]]:
         if self.down:
-            raise SinkError("Code: 210. DB::NetException: Connection refused", bad_data=False)
+            raise WarehouseUnavailable("Code: 210. DB::NetException: Connection refused")
         self.asked.append((since, until, limit))
         return [{"film_id": f"film-{n}", "viewers": self.films - n} for n in range(self.films)][
             :limit

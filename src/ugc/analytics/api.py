@@ -3,6 +3,7 @@ signed-in user; one user's data to that user, or to the `analyst` role."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated
 from uuid import UUID
@@ -21,9 +22,9 @@ from ugc.analytics.models import (
 )
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.analytics.rankings import TopFilmsRankings, utc_today
-from ugc.auth import ANALYST_ROLE, TokenVerifier, subject_rule, user_id_of
-from ugc.problems import Problem, invalid
-from ugc.web.dependencies import CurrentUser
+from ugc.auth import ANALYST_ROLE, subject_rule, user_id_of
+from ugc.errors import Forbidden, Invalid
+from ugc.web.dependencies import CurrentUser, kit_of, state_of
 from ugc.web.openapi import problems
 
 # The days ClickHouse's Date type holds.
@@ -36,9 +37,16 @@ router = APIRouter(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class AnalyticsState:
+    """What the analytics routes read of their service."""
+
+    queries: AnalyticsQueries
+    rankings: TopFilmsRankings | None  # None: every period computed when asked
+
+
 async def _queries(request: Request) -> AnalyticsQueries:
-    queries: AnalyticsQueries = request.app.state.queries
-    return queries
+    return state_of(request, AnalyticsState).queries
 
 
 def _storable(day: date) -> date:
@@ -60,10 +68,8 @@ def _period(since: date | None, until: date | None) -> tuple[date, date]:
     end = until or utc_today()
     start = since or max(FIRST_DAY, end - timedelta(days=DEFAULT_DAYS))
     if start > end:
-        raise Problem(
-            422,
-            "`since` must not be after `until`.",
-            errors=[{"field": "since", "reason": "after until"}],
+        raise Invalid(
+            "`since` must not be after `until`.", [{"field": "since", "reason": "after until"}]
         )
     return start, end
 
@@ -79,13 +85,13 @@ async def _whose(
     that is no user id is refused before any store sees it."""
     if user_ref == "me":
         return user.user_id
-    verifier: TokenVerifier = request.app.state.verifier
+    verifier = kit_of(request).verifier
     who = user_id_of(user_ref, verifier.subject_format)
     if who is None:
         rule = subject_rule(verifier.subject_format)
-        raise invalid("user_ref", f"must be `me` or a user id: {rule}")
+        raise Invalid.field("user_ref", f"must be `me` or a user id: {rule}")
     if who != user.user_id and not user.has_role(ANALYST_ROLE):
-        raise Problem(403, f"Other users' data needs the {ANALYST_ROLE!r} role.")
+        raise Forbidden(f"Other users' data needs the {ANALYST_ROLE!r} role.")
     return who
 
 
@@ -107,7 +113,7 @@ async def top_films(
     is, at most a minute by default); other periods are computed when asked."""
     del user
     start, end = _period(since, until)
-    rankings: TopFilmsRankings | None = request.app.state.rankings
+    rankings = state_of(request, AnalyticsState).rankings
     ready = rankings.lookup(start, end, limit) if rankings is not None else None
     if ready is not None:
         films, age = ready

@@ -13,14 +13,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from ugc.analytics.api import MAX_LIMIT, router
-from ugc.analytics.queries import AnalyticsQueries
+from ugc.analytics.api import MAX_LIMIT, AnalyticsState, router
+from ugc.analytics.queries import AnalyticsQueries, AnalyticsUnavailable
 from ugc.analytics.rankings import TopFilmsRankings
-from ugc.problems import UNEXPECTED, Problem, ProblemRegistry
 from ugc.settings import AnalyticsSettings, Settings
 from ugc.warehouse.connect import open_sink
 from ugc.warehouse.migrations import migrate
-from ugc.warehouse.sink import EventSink, SinkError
+from ugc.warehouse.sink import EventSink
 from ugc.web.kit import ServiceKit
 from ugc.web.service import Service, assemble
 
@@ -31,12 +30,11 @@ def analytics_service(
     settings: Settings, queries: AnalyticsQueries, rankings: TopFilmsRankings | None
 ) -> Service:
     kit = ServiceKit.of(settings, "analytics")
-    register_problems(kit.problems)
 
     async def clickhouse_ready() -> bool:
         try:
             await queries.ping()
-        except SinkError:
+        except AnalyticsUnavailable:
             return False
         return True
 
@@ -45,21 +43,8 @@ def analytics_service(
         description="Viewing analytics from ClickHouse.",
         routers=[router],
         checks={"clickhouse": clickhouse_ready},
-        state={"queries": queries, "rankings": rankings},
+        state=AnalyticsState(queries, rankings),
     )
-
-
-def register_problems(problems: ProblemRegistry) -> None:
-    def warehouse_problem(exc: SinkError) -> Problem:
-        if exc.bad_data:
-            # Inputs are checked before any query, so ClickHouse refusing one is a
-            # bug here, not the client's doing, and retrying will not help.
-            log.error("ClickHouse refused an analytics query: %s", exc)
-            return Problem(500, UNEXPECTED)
-        log.warning("analytics query failed, ClickHouse unavailable: %s", exc)
-        return problems.unavailable("Analytics are unavailable right now; retry shortly.")
-
-    problems.register(SinkError, warehouse_problem)
 
 
 @asynccontextmanager

@@ -8,6 +8,7 @@ argMax, uniq) or reads with FINAL.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -21,9 +22,17 @@ from ugc.analytics.models import (
     ResumePoint,
     TopFilm,
 )
-from ugc.warehouse.sink import EventSink
+from ugc.errors import Unavailable
+from ugc.events.contract import PLAYBACK_TYPES
+from ugc.warehouse.sink import EventSink, WarehouseUnavailable
 
-PLAYBACK = "('view_progress', 'play', 'pause', 'seek', 'stop', 'end', 'quality_change')"
+log = logging.getLogger(__name__)
+
+PLAYBACK = "(" + ", ".join(f"'{kind}'" for kind in PLAYBACK_TYPES) + ")"
+
+
+class AnalyticsUnavailable(Unavailable):
+    """ClickHouse did not answer an analytics query."""
 
 
 class AnalyticsQueries:
@@ -32,10 +41,21 @@ class AnalyticsQueries:
         self._db = database
 
     async def ping(self) -> None:
-        await self._sink.query("SELECT 1 AS ok")
+        await self._rows("SELECT 1 AS ok", None)
+
+    async def _rows(self, sql: str, params: dict[str, Any] | None) -> list[dict[str, Any]]:
+        """The rows of a query; ClickHouse not answering is `AnalyticsUnavailable`,
+        said in words a client can act on (the server's own text goes to the log)."""
+        try:
+            return await self._sink.query(sql, params)
+        except WarehouseUnavailable as exc:
+            log.warning("analytics query failed, ClickHouse unavailable: %s", exc)
+            raise AnalyticsUnavailable(
+                "Analytics are unavailable right now; retry shortly."
+            ) from exc
 
     async def _one(self, sql: str, params: dict[str, Any]) -> dict[str, Any]:
-        rows = await self._sink.query(sql, params)
+        rows = await self._rows(sql, params)
         return rows[0] if rows else {}
 
     async def film_stats(self, film_id: UUID, since: date, until: date) -> FilmStats:
@@ -62,7 +82,7 @@ class AnalyticsQueries:
         """Films by distinct viewers over the period, then watch time for those few."""
         # The viewer states are few rows but costly ones to read; ClickHouse reads in
         # parallel only past 160k rows or 24 MiB, so the settings let every core help.
-        ranked = await self._sink.query(
+        ranked = await self._rows(
             f"""
             SELECT film_id, uniqMerge(viewers) AS viewers
             FROM {self._db}.film_day_viewers
@@ -79,7 +99,7 @@ class AnalyticsQueries:
             return []
         # Ids that went through UUID() are hex and dashes only: safe as literals.
         films = ",".join(f"'{UUID(str(r['film_id']))}'" for r in ranked)
-        watched = await self._sink.query(
+        watched = await self._rows(
             f"""
             SELECT film_id, sum(greatest(furthest - earliest, 0)) AS watch_seconds
             FROM (
@@ -103,7 +123,7 @@ class AnalyticsQueries:
 
     async def resume_points(self, user_id: str, limit: int) -> list[ResumePoint]:
         """The last position in each film the user watched, most recent first."""
-        rows = await self._sink.query(
+        rows = await self._rows(
             f"""
             SELECT film_id,
                    argMax(coalesce(position_sec, to_sec), (occurred_at, received_at, seq))

@@ -8,15 +8,11 @@ from contextlib import asynccontextmanager
 from pymongo import AsyncMongoClient
 
 from ugc.content.api import bookmarks, ratings, reviews
-from ugc.content.api.deps import Stores
+from ugc.content.api.deps import ContentState
 from ugc.content.direct import SUMMARY_OPERATION, SUMMARY_PATH, RatingSummaryEndpoint
-from ugc.content.problems import register_problems
-from ugc.content.store.bookmarks import BookmarkStore
+from ugc.content.service import ContentService
+from ugc.content.store import open_stores
 from ugc.content.store.mongo import Document, connect, create_indexes, store_errors
-from ugc.content.store.ratings import RatingStore
-from ugc.content.store.review_pages import ReviewPages
-from ugc.content.store.reviews import ReviewStore
-from ugc.content.store.turns import Turns
 from ugc.settings import Settings
 from ugc.web.direct import DirectRoute
 from ugc.web.kit import ServiceKit
@@ -27,18 +23,9 @@ from ugc.web.service import Service, assemble
 def content_service(settings: Settings, client: AsyncMongoClient[Document]) -> Service:
     """The content API on a MongoDB client that is open (indexes in place)."""
     kit = ServiceKit.of(settings, "content")
-    register_problems(kit.problems)
-    db = client[settings.mongo.database]
-    turns: Turns[str] = Turns()
-    rating_store = RatingStore(client, db, turns)
-    stores = Stores(
-        rating_store,
-        ReviewStore(client, db, turns, rating_store),
-        ReviewPages(client, db, turns),
-        BookmarkStore(client, db, turns),
-    )
+    content = ContentService(open_stores(client, settings.mongo.database))
     limits = settings.content
-    summary = RatingSummaryEndpoint(kit, rating_store)
+    summary = RatingSummaryEndpoint(kit, content)
 
     async def mongo_ready() -> bool:
         await client.admin.command("ping")
@@ -50,12 +37,10 @@ def content_service(settings: Settings, client: AsyncMongoClient[Document]) -> S
         routers=[ratings.router, reviews.router, bookmarks.router],
         direct_routes=[DirectRoute(SUMMARY_PATH, "GET", summary, SUMMARY_OPERATION)],
         checks={"mongodb": mongo_ready},
-        state={
-            "stores": stores,
-            "write_quota": TokenBuckets(
-                per_second=limits.writes_per_minute / 60, burst=limits.write_burst
-            ),
-        },
+        state=ContentState(
+            content,
+            TokenBuckets(per_second=limits.writes_per_minute / 60, burst=limits.write_burst),
+        ),
     )
 
 

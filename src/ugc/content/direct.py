@@ -9,8 +9,8 @@ from uuid import UUID
 from starlette.types import Receive, Scope
 
 from ugc.content.models import FilmRatingSummary
-from ugc.content.store.ratings import RatingStore
-from ugc.problems import invalid
+from ugc.content.service import ContentService
+from ugc.errors import Invalid
 from ugc.web.direct import DirectEndpoint, request_headers
 from ugc.web.kit import ServiceKit
 from ugc.web.openapi import Operation, operation
@@ -20,11 +20,11 @@ _AUTHORIZATION = frozenset({b"authorization"})
 
 
 class RatingSummaryEndpoint(DirectEndpoint):
-    __slots__ = ("ratings",)
+    __slots__ = ("content",)
 
-    def __init__(self, kit: ServiceKit, ratings: RatingStore) -> None:
+    def __init__(self, kit: ServiceKit, content: ContentService) -> None:
         super().__init__(kit)
-        self.ratings = ratings
+        self.content = content
 
     async def handle(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         del receive
@@ -33,8 +33,8 @@ class RatingSummaryEndpoint(DirectEndpoint):
         try:
             film_id = UUID(scope["path_params"]["film_id"])
         except ValueError:
-            raise invalid("film_id", "Input should be a valid UUID") from None
-        summary = await self.ratings.summary(film_id=film_id, user_id=principal.user_id)
+            raise Invalid.field("film_id", "Input should be a valid UUID") from None
+        summary = await self.content.rating_summary(film_id=film_id, user_id=principal.user_id)
         return 200, summary.__pydantic_serializer__.to_json(summary)
 
 

@@ -1,27 +1,31 @@
-"""What can go wrong with content, in the domain's words; the API maps them to HTTP."""
+"""What can go wrong with content, in the domain's words; each is a kind of
+`ugc.errors`, which `ugc.problems` answers."""
 
 from __future__ import annotations
 
+from ugc import errors
 
-class ContentError(Exception):
+
+class ContentError(errors.UgcError):
     """Base of the content errors; the message is shown to the client."""
 
 
-class NotFound(ContentError):
+class NotFound(ContentError, errors.NotFound):
     pass
 
 
-class AlreadyExists(ContentError):
+class AlreadyExists(ContentError, errors.Conflict):
     pass
 
 
-class NotYours(ContentError):
+class NotYours(ContentError, errors.Forbidden):
     pass
 
 
-class InvalidCursor(ContentError):
-    pass
+class InvalidCursor(ContentError, errors.Invalid):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, [{"field": "cursor", "reason": detail}])
 
 
-class StoreUnavailable(ContentError):
-    pass
+class StoreUnavailable(ContentError, errors.Unavailable):
+    """The content database did not answer in time."""

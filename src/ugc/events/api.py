@@ -1,6 +1,6 @@
 """Framework routes of the events API: the prototype's endpoint and the schema.
 
-POST /api/v1/events itself is served by `endpoint.IntakeEndpoint`.
+POST /api/v1/events itself is served by `endpoint.EventsEndpoint`.
 """
 
 from __future__ import annotations
@@ -14,23 +14,22 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from ugc.errors import Forbidden
 from ugc.events.contract import MAX_SECONDS, ViewProgress, json_schema
-from ugc.events.intake import Intake, IntakeResult
-from ugc.events.service import IntakeService
+from ugc.events.service import EventAcceptor, EventsState
+from ugc.events.validation import AcceptedEvents, ValidatedEvents
 from ugc.observability.request_id import current_request_id
-from ugc.problems import Problem
-from ugc.web.dependencies import CurrentUser, json_response
+from ugc.web.dependencies import CurrentUser, json_response, state_of
 from ugc.web.openapi import problems
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
 
-async def _intake(request: Request) -> IntakeService:
-    intake: IntakeService = request.app.state.intake
-    return intake
+async def _acceptor(request: Request) -> EventAcceptor:
+    return state_of(request, EventsState).acceptor
 
 
-Intakes = Annotated[IntakeService, Depends(_intake)]
+Acceptor = Annotated[EventAcceptor, Depends(_acceptor)]
 
 
 class LegacyViewProgress(BaseModel):
@@ -46,22 +45,22 @@ class LegacyViewProgress(BaseModel):
 @router.post(
     "/view_progress/save",
     summary="The prototype's endpoint, kept for its clients",
-    response_model=IntakeResult,
+    response_model=AcceptedEvents,
     deprecated=True,
     responses=problems(
         400, 401, 413, 422, 429, 503, s403="A user_id in the body that is not the access token's."
     ),
 )
 async def save_view_progress(
-    payload: LegacyViewProgress, user: CurrentUser, intake: Intakes
+    payload: LegacyViewProgress, user: CurrentUser, acceptor: Acceptor
 ) -> Response:
     if payload.user_id is not None and payload.user_id != user.user_id:
-        raise Problem(403, "user_id in the body is not the user of the access token.")
+        raise Forbidden("user_id in the body is not the user of the access token.")
     event = ViewProgress(
         type="view_progress", film_id=payload.film_id, position_sec=float(payload.viewed_frame)
     )
-    tally = await intake.accept(
-        Intake(events=[event]), user_id=user.user_id, request_id=current_request_id()
+    tally = await acceptor.accept(
+        ValidatedEvents(events=[event]), user_id=user.user_id, request_id=current_request_id()
     )
     return json_response({"accepted": tally.accepted, "rejected": 0, "errors": []})
 

@@ -1,4 +1,4 @@
-"""The event intake API as a service: `open_events_service(settings)`."""
+"""The events API as a service: `open_events_service(settings)`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 from ugc.events import endpoint, sdk
 from ugc.events.api import router
-from ugc.events.body import BodyLimits
+from ugc.events.body import EventBodyLimits
 from ugc.events.publisher import EventPublisher, open_publisher
-from ugc.events.service import IntakeService
+from ugc.events.service import EventAcceptor, EventsState
 from ugc.events.topics import ensure_topic
 from ugc.settings import Settings
 from ugc.web.direct import DirectRoute
@@ -19,16 +19,16 @@ from ugc.web.service import Service, assemble
 
 
 def events_service(settings: Settings, publisher: EventPublisher) -> Service:
-    """The intake API on a publisher that is open."""
+    """The events API on a publisher that is open."""
     kit = ServiceKit.of(settings, "events")
     limits = settings.intake
-    service = IntakeService(
+    acceptor = EventAcceptor(
         publisher, TokenBuckets(per_second=limits.events_per_second, burst=limits.events_burst)
     )
-    intake = endpoint.IntakeEndpoint(
+    events = endpoint.EventsEndpoint(
         kit,
-        intake=service,
-        limits=BodyLimits(
+        acceptor=acceptor,
+        limits=EventBodyLimits(
             limits.max_body_bytes, limits.max_decompressed_bytes, limits.max_decompression_ratio
         ),
         max_events=limits.max_events_per_batch,
@@ -38,10 +38,10 @@ def events_service(settings: Settings, publisher: EventPublisher) -> Service:
         description="Player events in, durably to Kafka. A 2xx means the broker has them.",
         routers=[router, sdk.router],
         direct_routes=[
-            DirectRoute(endpoint.PATH, "POST", intake, endpoint.OPERATION, exclusive=True)
+            DirectRoute(endpoint.PATH, "POST", events, endpoint.OPERATION, exclusive=True)
         ],
         checks={"kafka": publisher.ready},
-        state={"intake": service},
+        state=EventsState(acceptor),
     )
 
 
@@ -49,7 +49,7 @@ def events_service(settings: Settings, publisher: EventPublisher) -> Service:
 async def open_events_service(
     settings: Settings, *, publisher: EventPublisher | None = None
 ) -> AsyncIterator[Service]:
-    """The intake API; without a `publisher`, on a Kafka producer opened (and the
+    """The events API; without a `publisher`, on a Kafka producer opened (and the
     topic created) for as long as the block runs."""
     if publisher is not None:
         yield events_service(settings, publisher)

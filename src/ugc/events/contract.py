@@ -82,31 +82,33 @@ class _EventBase(TypedDict):
     ]
 
 
-class _PlaybackEvent(_EventBase):
+class _PositionEvent(_EventBase):
+    """An event at one position of the film being played."""
+
     film_id: UUID
     position_sec: Seconds
     duration_sec: NotRequired[Seconds | None]
 
 
-class ViewProgress(_PlaybackEvent):
+class ViewProgress(_PositionEvent):
     """Periodic heartbeat of where the viewer is in the film."""
 
     type: Literal["view_progress"]
 
 
-class Play(_PlaybackEvent):
+class Play(_PositionEvent):
     type: Literal["play"]
 
 
-class Pause(_PlaybackEvent):
+class Pause(_PositionEvent):
     type: Literal["pause"]
 
 
-class Stop(_PlaybackEvent):
+class Stop(_PositionEvent):
     type: Literal["stop"]
 
 
-class End(_PlaybackEvent):
+class End(_PositionEvent):
     """The viewer reached the end of the film."""
 
     type: Literal["end"]
@@ -120,7 +122,7 @@ class Seek(_EventBase):
     duration_sec: NotRequired[Seconds | None]
 
 
-class QualityChange(_PlaybackEvent):
+class QualityChange(_PositionEvent):
     type: Literal["quality_change"]
     from_quality: Quality
     to_quality: Quality
@@ -156,6 +158,14 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 _SERVER_FIELDS = ("schema_version", "user_id", "received_at", "occurred_at", "seq")
 _EVENT_TYPES: tuple[Any, ...] = get_args(get_args(Event)[0])
 EVENT_TYPES: tuple[str, ...] = tuple(get_args(get_type_hints(t)["type"])[0] for t in _EVENT_TYPES)
+# Playback: the events of a film being played, the ones that must name their film
+# (seek included). Analytics count a viewer of a film by these; the warehouse's
+# views filter on the same list (a test holds the SQL to it).
+PLAYBACK_TYPES: tuple[str, ...] = tuple(
+    name
+    for name, kind in zip(EVENT_TYPES, _EVENT_TYPES, strict=True)
+    if get_type_hints(kind).get("film_id") is UUID  # not optional
+)
 
 # Every column a record may carry (absent fields are null): what the server adds,
 # then every field of every event type. The loader inserts exactly these columns,

@@ -2,7 +2,7 @@
 
 This is the hottest path of the platform, so it bypasses the framework's
 routing and dependency machinery; what it does is all in the modules it calls
-(body, intake, service), and its OpenAPI operation is declared here.
+(body, validation, service), and its OpenAPI operation is declared here.
 """
 
 from __future__ import annotations
@@ -11,17 +11,17 @@ import orjson
 from starlette.types import Receive, Scope
 
 from ugc.events.body import (
-    BodyLimits,
+    EventBodyLimits,
     check_content_type,
     check_declared_length,
     decode_content,
     too_large,
 )
 from ugc.events.contract import EventBatch
-from ugc.events.intake import IntakeResult, validate_beacon, validate_body
-from ugc.events.service import IntakeService
+from ugc.events.errors import BodyMalformed
+from ugc.events.service import EventAcceptor
+from ugc.events.validation import AcceptedEvents, validate_beacon, validate_body
 from ugc.observability.request_id import current_request_id
-from ugc.problems import Problem
 from ugc.web.direct import DirectEndpoint, request_headers
 from ugc.web.kit import ServiceKit
 from ugc.web.openapi import Operation, operation, ref
@@ -30,14 +30,19 @@ PATH = "/api/v1/events"
 _WANTED = frozenset({b"authorization", b"content-type", b"content-encoding", b"content-length"})
 
 
-class IntakeEndpoint(DirectEndpoint):
-    __slots__ = ("intake", "limits", "max_events")
+class EventsEndpoint(DirectEndpoint):
+    __slots__ = ("acceptor", "limits", "max_events")
 
     def __init__(
-        self, kit: ServiceKit, *, intake: IntakeService, limits: BodyLimits, max_events: int
+        self,
+        kit: ServiceKit,
+        *,
+        acceptor: EventAcceptor,
+        limits: EventBodyLimits,
+        max_events: int,
     ) -> None:
         super().__init__(kit)
-        self.intake = intake
+        self.acceptor = acceptor
         self.limits = limits
         self.max_events = max_events
 
@@ -52,26 +57,28 @@ class IntakeEndpoint(DirectEndpoint):
         data = decode_content(raw, headers.get(b"content-encoding"), self.limits)
         del raw
         if beacon:
-            intake, token = validate_beacon(data, max_events=self.max_events)
+            checked, token = validate_beacon(data, max_events=self.max_events)
             # The header wins when both are there.
             principal = early or self.principal(scope, f"Bearer {token}" if token else None)
         else:
-            intake = validate_body(data, max_events=self.max_events)
+            checked = validate_body(data, max_events=self.max_events)
             assert early is not None
             principal = early
         del data  # only the records wait for the broker
-        tally = await self.intake.accept(
-            intake, user_id=principal.user_id, request_id=current_request_id()
+        tally = await self.acceptor.accept(
+            checked, user_id=principal.user_id, request_id=current_request_id()
         )
         if beacon:
             return 204, b""
-        errors = [r.as_dict() for r in intake.rejections]
+        errors = [r.as_dict() for r in checked.rejections]
         result = {"accepted": tally.accepted, "rejected": tally.rejected, "errors": errors}
         return 202, orjson.dumps(result)
 
 
-async def _read_body(receive: Receive, content_length: str | None, limits: BodyLimits) -> bytes:
-    """The raw body, refused with 413 as soon as it passes the wire limit."""
+async def _read_body(
+    receive: Receive, content_length: str | None, limits: EventBodyLimits
+) -> bytes:
+    """The raw body, refused as soon as it passes the wire limit."""
     check_declared_length(content_length, limits)
     chunks: list[bytes] = []
     size = 0
@@ -79,7 +86,7 @@ async def _read_body(receive: Receive, content_length: str | None, limits: BodyL
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise Problem(400, "The client went away before sending the whole body.")
+            raise BodyMalformed("The client went away before sending the whole body.")
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limits.max_body_bytes:
@@ -105,7 +112,7 @@ OPERATION: Operation = operation(
         },
     },
     answers={
-        202: ("Every accepted event is in Kafka.", IntakeResult),
+        202: ("Every accepted event is in Kafka.", AcceptedEvents),
         204: ("Accepted from sendBeacon (text/plain body).", None),
     },
     problems={

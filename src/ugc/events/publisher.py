@@ -24,25 +24,14 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
+from ugc.events.errors import PublishUnavailable
 from ugc.observability.metrics import PUBLISH_FAILURES, PUBLISH_LATENCY
-from ugc.problems import Unavailable
 from ugc.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
 Headers = Sequence[tuple[str, bytes]]
 _PARTITION_CACHE_SIZE = 100_000
-
-
-class PublishUnavailable(Unavailable):
-    """The broker did not acknowledge in time; nothing may be reported as accepted."""
-
-    def __init__(self, cause: str) -> None:
-        super().__init__(
-            "The event broker did not confirm the events in time; nothing was accepted. "
-            "Retry later with the same event_id values."
-        )
-        self.cause = cause
 
 
 class EventPublisher(Protocol):

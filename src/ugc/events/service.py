@@ -1,8 +1,8 @@
 """Accepting a request's validated events: stamp them into records, publish them,
 and count them once their fate is known.
 
-Every route that takes events (the intake and the prototype's endpoint) goes
-through `accept`, so they all answer and count the same way. Stamping happens
+Every route that takes events (POST /api/v1/events and the prototype's endpoint)
+goes through `EventAcceptor.accept`, so they all answer and count the same way. Stamping happens
 before the wait for the broker so that a request can let go of its parsed body
 and events while it waits: at a few dozen requests in flight, holding hundreds
 of small objects each across the broker's round trip made every allocation
@@ -18,13 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ugc.errors import OverQuota
 from ugc.events.contract import SCHEMA_VERSION, Event
-from ugc.events.intake import Intake
+from ugc.events.errors import NoValidEvent
 from ugc.events.publisher import EventPublisher
 from ugc.events.records import Arrival, pack_lines
+from ugc.events.validation import ValidatedEvents
 from ugc.observability.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED
-from ugc.problems import Problem
-from ugc.web.quota import TokenBuckets, too_many
+from ugc.web.quota import TokenBuckets
 
 _FIXED_HEADERS = (
     ("ugc-schema", str(SCHEMA_VERSION).encode()),
@@ -60,17 +61,17 @@ class Tally:
     by_reason: tuple[tuple[str, int], ...]
 
     @classmethod
-    def of(cls, intake: Intake) -> Tally:
-        events = intake.events
+    def of(cls, checked: ValidatedEvents) -> Tally:
+        events = checked.events
         kinds = set(map(_TYPE, events))
         if len(kinds) == 1:  # a player's batch is mostly one session's progress beats
             by_type: tuple[tuple[str, int], ...] = ((kinds.pop(), len(events)),)
         else:
             by_type = tuple(Counter(map(_TYPE, events)).items())
-        if not intake.rejections:
+        if not checked.rejections:
             return cls(len(events), 0, by_type, ())
-        by_reason = tuple(Counter(r.kind for r in intake.rejections).items())
-        return cls(len(events), intake.rejected_count, by_type, by_reason)
+        by_reason = tuple(Counter(r.kind for r in checked.rejections).items())
+        return cls(len(events), checked.rejected_count, by_type, by_reason)
 
     def count(self) -> None:
         for kind, number in self.by_type:
@@ -88,35 +89,42 @@ def _accepted(kind: str) -> Any:
 
 
 @dataclass(slots=True)
-class IntakeService:
+class EventAcceptor:
     """What every route that takes events goes through: the user's quota, then the
     broker."""
 
     publisher: EventPublisher
     quota: TokenBuckets
 
-    async def accept(self, intake: Intake, *, user_id: str, request_id: str | None) -> Tally:
-        """Publish the valid events of a request and count them, or raise: 422 when
-        none is valid, 429 past the user's quota, `PublishUnavailable` when the broker
-        did not take them (then nothing is counted: the client retries).
+    async def accept(
+        self, checked: ValidatedEvents, *, user_id: str, request_id: str | None
+    ) -> Tally:
+        """Publish the valid events of a request and count them, or raise:
+        `NoValidEvent`, `OverQuota` past the user's quota, `PublishUnavailable` when
+        the broker did not take them (then nothing is counted: the client retries).
 
-        The intake's events are let go of once stamped; the rejections stay for the
-        answer.
+        The events are let go of once stamped; the rejections stay for the answer.
         """
-        tally = Tally.of(intake)
-        if not intake.events:
+        tally = Tally.of(checked)
+        if not checked.events:
             tally.count()
-            errors = [r.as_dict() for r in intake.rejections]
-            raise Problem(422, "No event in the request is valid; see `errors`.", errors=errors)
-        wait = self.quota.take(user_id, len(intake.events))
+            raise NoValidEvent([r.as_dict() for r in checked.rejections])
+        wait = self.quota.take(user_id, len(checked.events))
         if wait is not None:
-            _OVER_QUOTA.inc(len(intake.events))
-            raise too_many(wait, "events from this user")
-        outgoing = stamp(intake.events, user_id=user_id, request_id=request_id)
-        intake.events = []
+            _OVER_QUOTA.inc(len(checked.events))
+            raise OverQuota(wait, "events from this user")
+        outgoing = stamp(checked.events, user_id=user_id, request_id=request_id)
+        checked.events = []
         await self.publisher.publish(outgoing.key, outgoing.values, outgoing.headers)
         tally.count()
         return tally
 
 
 _OVER_QUOTA = EVENTS_REJECTED.labels("quota")
+
+
+@dataclass(frozen=True, slots=True)
+class EventsState:
+    """What the events API's framework routes read of their service."""
+
+    acceptor: EventAcceptor

@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from ugc.observability.metrics import LOADER_INSERT_FAILURES
-from ugc.warehouse.sink import EventSink, SinkError
+from ugc.warehouse.sink import EventSink, WarehouseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ class Stopped(Exception):
 class RetryingInsert:
     """One insert of JSON rows; while ClickHouse is unavailable it is retried with
     capped exponential backoff and jitter, until it lands or the loader stops.
-    Only rows ClickHouse refuses (`SinkError.bad_data`) come back as an error."""
+    Only rows ClickHouse refuses (`RowsRefused`) come back as an error."""
 
     def __init__(
         self,
@@ -46,9 +46,7 @@ class RetryingInsert:
                 await self._sink.insert_json_rows(
                     self._table, self._columns, rows, dedup_token=token
                 )
-            except SinkError as error:
-                if error.bad_data:
-                    raise
+            except WarehouseUnavailable as error:
                 self._on_failure()
                 LOADER_INSERT_FAILURES.inc()
                 attempt += 1

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from ugc.loader.batch import Record, join_values, slice_token
 from ugc.loader.dead_letters import DeadLetters
-from ugc.warehouse.sink import SinkError
+from ugc.warehouse.sink import RowsRefused
 
 Insert = Callable[[bytes, str], Awaitable[None]]
 
@@ -24,7 +24,7 @@ async def insert_isolating(
     """Insert the rows of `records`; the lines refused end as dead letters."""
     try:
         await insert(rows, token)
-    except SinkError as error:
+    except RowsRefused as error:
         if len(records) == 1:
             lines = rows.split(b"\n")
             await _isolate_lines(insert, dead_letters, records[0], lines, 0, str(error))
@@ -51,5 +51,5 @@ async def _isolate_lines(
         token = f"{slice_token([record])}#{start}-{start + len(part) - 1}"
         try:
             await insert(b"\n".join(part), token)
-        except SinkError as error:
+        except RowsRefused as error:
             await _isolate_lines(insert, dead_letters, record, part, start, str(error))

@@ -21,12 +21,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ugc.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from ugc.observability.request_id import HEADER, accept_or_make, request_id_var
+from ugc.observability.scope import EXTRA_HEADERS, ROUTE, USER_ID
 
 log = logging.getLogger("ugc.access")
 _HEADER = HEADER.encode()
 _SLOW_S = 1.0
 # Headers a layer in front (CORS) leaves in the scope for whatever answers.
-EXTRA_HEADERS = "ugc.headers"
 
 
 @dataclass(slots=True)
@@ -135,7 +135,7 @@ class ObservedApp:
 def _route(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return str(path) if path else scope.get("ugc.route", "unmatched")
+    return str(path) if path else scope.get(ROUTE, "unmatched")
 
 
 def _access_fields(scope: Scope, route: str, status: int, elapsed: float) -> dict[str, Any]:
@@ -146,7 +146,7 @@ def _access_fields(scope: Scope, route: str, status: int, elapsed: float) -> dic
         "http.response.status_code": status,
         "event.duration": int(elapsed * 1e9),
     }
-    user = scope.get("ugc.user_id")
+    user = scope.get(USER_ID)
     if user:
         fields["user.id"] = user
     return fields

@@ -45,4 +45,8 @@ LOADER_DEAD_LETTERED = Counter(
     "ugc_loader_dead_lettered_total", "Rows sent to the dead-letter topic"
 )
 LOADER_INSERT_FAILURES = Counter("ugc_loader_insert_failures_total", "Failed inserts, retried")
-CONTENT_ERRORS = Counter("ugc_content_errors_total", "Content API errors by kind", ["kind"])
+ERRORS_ANSWERED = Counter(
+    "ugc_errors_answered_total",
+    "Domain errors answered to clients, by service and error",
+    ["service", "error"],
+)

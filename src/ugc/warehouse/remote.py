@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from ugc.warehouse.sink import INSERT_SETTINGS, SinkError
+from ugc.warehouse.sink import INSERT_SETTINGS, RowsRefused, SinkError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class ClickHouseHttpSink:
                 result = await call(client)
             except Exception as exc:
                 error = SinkError.from_exception(exc)
-                if error.bad_data:
+                if isinstance(error, RowsRefused):
                     raise error from exc
                 self._down_until[url] = self._clock() + DOWN_FOR_S
                 self._clients.pop(url, None)

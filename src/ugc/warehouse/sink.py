@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from clickhouse_connect.driver.binding import bind_query
 
+from ugc.errors import Unavailable
+
 # ClickHouse error codes that mean "these rows are bad", as opposed to "the
 # server is not able right now": the loader isolates the former and retries the latter.
 # 469: a CHECK constraint of the table refused a row.
@@ -61,18 +63,24 @@ INSERT_SETTINGS = {
 
 
 class SinkError(Exception):
-    """An insert or query failed; `bad_data` when retrying the same rows cannot help."""
+    """An insert or query failed: `WarehouseUnavailable` (retrying may help) or
+    `RowsRefused` (retrying the same rows or query cannot)."""
 
-    def __init__(self, message: str, *, bad_data: bool) -> None:
-        super().__init__(message)
-        self.bad_data = bad_data
-
-    @classmethod
-    def from_exception(cls, exc: BaseException) -> SinkError:
+    @staticmethod
+    def from_exception(exc: BaseException) -> SinkError:
         text = str(exc)
         found = _CODE.search(text)
         code = int(found.group(1)) if found else None
-        return cls(_first_line(text), bad_data=code in BAD_DATA_CODES)
+        kind = RowsRefused if code in BAD_DATA_CODES else WarehouseUnavailable
+        return kind(_first_line(text))
+
+
+class WarehouseUnavailable(SinkError, Unavailable):
+    """ClickHouse did not answer, or not now: the same call may succeed later."""
+
+
+class RowsRefused(SinkError):
+    """ClickHouse refused these rows (or this query) as they are."""
 
 
 def _first_line(text: str) -> str:

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ugc.observability.http import EXTRA_HEADERS, ObservedApp, RequestObserver
+from ugc.observability.http import ObservedApp, RequestObserver
+from ugc.observability.scope import EXTRA_HEADERS, ROUTE
 from ugc.problems import Problem
 from ugc.settings import Settings
 
@@ -118,7 +119,7 @@ class Cors:
         await self.app(scope, receive, send)
 
     async def _preflight(self, scope: Scope, receive: Receive, send: Send, origin: bytes) -> None:
-        scope.setdefault("ugc.route", "(preflight)")
+        scope.setdefault(ROUTE, "(preflight)")
         if not self.policy.allows(origin):
             shown = origin.decode("latin-1")
             refused = Problem(

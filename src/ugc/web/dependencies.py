@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import orjson
 from fastapi import Depends, Request
@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from ugc.auth import Principal, TokenVerifier
+from ugc.observability.scope import USER_ID
 from ugc.problems import Problem
 
 
@@ -22,12 +23,32 @@ def identify(scope: Scope, verifier: TokenVerifier, authorization: str | None) -
     """The caller, from the Authorization header; remembered for the access log."""
     refuse_token_in_url(scope)
     principal = verifier.principal(authorization)
-    scope["ugc.user_id"] = principal.user_id
+    scope[USER_ID] = principal.user_id
     return principal
 
 
+if TYPE_CHECKING:
+    from ugc.web.kit import ServiceKit
+
+T = TypeVar("T")
+
+
+def kit_of(request: Request) -> ServiceKit:
+    """The kit of the service that serves the request."""
+    kit: ServiceKit = request.app.state.kit
+    return kit
+
+
+def state_of(request: Request, kind: type[T]) -> T:
+    """The service's own state, the one object `assemble(state=...)` was given."""
+    state = request.app.state.service
+    if not isinstance(state, kind):
+        raise TypeError(f"this service's state is not a {kind.__name__}")
+    return state
+
+
 async def current_user(request: Request) -> Principal:
-    verifier: TokenVerifier = request.app.state.verifier
+    verifier = kit_of(request).verifier
     return identify(request.scope, verifier, request.headers.get("authorization"))
 
 

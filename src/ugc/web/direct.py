@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ugc.auth import Principal
-from ugc.observability.http import EXTRA_HEADERS, ObservedApp, RequestObserver
+from ugc.observability.http import ObservedApp, RequestObserver
+from ugc.observability.scope import EXTRA_HEADERS, ROUTE, WHOLE_RESPONSE
 from ugc.problems import PROBLEM_JSON, Problem
 from ugc.web.dependencies import identify
 from ugc.web.kit import ServiceKit
 from ugc.web.openapi import Operation
-from ugc.web.writes import WHOLE_RESPONSE
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -69,7 +69,7 @@ class DirectRoutes:
         if scope["type"] == "http":
             route, params = self._find(scope["path"], scope["method"])
             if route is not None:
-                scope["ugc.route"] = route.template
+                scope[ROUTE] = route.template
                 if scope["method"] == route.method:
                     scope["path_params"] = params
                     await route.handler(scope, receive, send)

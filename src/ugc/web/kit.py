@@ -27,7 +27,7 @@ class ServiceKit:
             name=name,
             settings=settings,
             verifier=TokenVerifier(settings.jwt, load_keys(settings)),
-            problems=ProblemRegistry(retry_after_s=http.retry_after_s),
+            problems=ProblemRegistry(retry_after_s=http.retry_after_s, service=name),
             observer=RequestObserver(service=name, access_log=settings.observability.access_log),
             cors=CorsPolicy.for_settings(settings),
         )

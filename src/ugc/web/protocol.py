@@ -33,8 +33,9 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ugc.observability.metrics import HTTP_SHED
+from ugc.observability.scope import WHOLE_RESPONSE
 from ugc.web.cors import CorsPolicy
-from ugc.web.writes import WHOLE_RESPONSE, OneWrite, flushed_before
+from ugc.web.writes import OneWrite, flushed_before
 
 _HEAD_END = b"\r\n\r\n"
 LINGER_S = 2.0

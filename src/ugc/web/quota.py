@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ugc.problems import Problem
-
 _MAX_USERS = 100_000
 
 
@@ -63,13 +61,3 @@ class TokenBuckets:
             for user, bucket in self._buckets.items()
             if bucket.tokens + (now - bucket.updated) * self._rate < self._burst
         }
-
-
-def too_many(wait_s: float, what: str) -> Problem:
-    """429 for a refused take, with when to retry."""
-    seconds = max(1, math.ceil(wait_s))
-    return Problem(
-        429,
-        f"Too many {what} in a short time; retry in {seconds} s.",
-        headers={"Retry-After": str(seconds)},
-    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import make_asgi_app
@@ -23,7 +22,7 @@ from ugc.web.cors import Cors
 from ugc.web.direct import DirectEndpoint, DirectRoute, DirectRoutes
 from ugc.web.health import ReadinessCheck, health_router
 from ugc.web.kit import ServiceKit
-from ugc.web.limits import BodyLimit
+from ugc.web.limits import RouteBodyLimit
 from ugc.web.openapi import Operation, publish
 
 
@@ -45,7 +44,7 @@ class Service:
         metrics = DirectRoute("/metrics", "GET", make_asgi_app())
         self.direct_routes = [_observed(r, kit) for r in (metrics, *direct_routes)]
         observer = kit.observer
-        framework = BodyLimit(api, kit.settings.http.max_request_body_bytes)
+        framework = RouteBodyLimit(api, kit.settings.http.max_request_body_bytes, kit.problems)
         routed = DirectRoutes(ObservedApp(framework, observer), self.direct_routes, observer)
         # What a server calls: one layer less on every request than `self`.
         self.asgi: ASGIApp = Cors(routed, kit.cors, observer)
@@ -73,7 +72,7 @@ def assemble(
     routers: Sequence[APIRouter] = (),
     direct_routes: Sequence[DirectRoute] = (),
     checks: Mapping[str, ReadinessCheck] | None = None,
-    state: Mapping[str, Any] | None = None,
+    state: object = None,
     docs: bool = True,
 ) -> Service:
     """A service: its app (state, routers, health, problems) and its direct routes;
@@ -86,9 +85,8 @@ def assemble(
         openapi_url=f"/openapi/{kit.name}.json" if docs else None,
         redoc_url=None,
     )
-    app.state.verifier = kit.verifier
-    for name, value in (state or {}).items():
-        setattr(app.state, name, value)
+    app.state.kit = kit
+    app.state.service = state  # read back typed, with `web.dependencies.state_of`
     kit.problems.install(app)
     app.include_router(health_router(checks or {}, kit.problems))
     for router in routers:

@@ -17,8 +17,6 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, RequestResponseCycle
 
-# Where a guarded connection leaves, in each request's scope, its `OneWrite`.
-WHOLE_RESPONSE = "ugc.whole_response"
 # What uvicorn refuses in a header value. Names are the code's own constants;
 # the same test keeps control characters out of them too.
 _UNSAFE_HEADER = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ugc.content.api.deps import READS, Cursor, FilmId, Limit, StoresDep, Writer, json_model
+from ugc.content.api.deps import READS, Content, Cursor, FilmId, Limit, Writer, json_model
 from ugc.content.models import Bookmark, Page
 from ugc.web.dependencies import CurrentUser
 from ugc.web.openapi import problems
@@ -23,9 +23,9 @@ router = APIRouter(prefix="/api/v1", tags=["bookmarks"], responses=READS)
     },
 )
 async def put_bookmark(
-    film_id: FilmId, user: Writer, stores: StoresDep, response: Response
+    film_id: FilmId, user: Writer, content: Content, response: Response
 ) -> Bookmark:
-    bookmark, created = await stores.bookmarks.add(user_id=user.user_id, film_id=film_id)
+    bookmark, created = await content.bookmark(user_id=user.user_id, film_id=film_id)
     response.status_code = 201 if created else 200
     return bookmark
 
@@ -36,8 +36,8 @@ async def put_bookmark(
     summary="Remove a bookmark",
     responses=problems(429, s404="This film is not in your bookmarks."),
 )
-async def delete_bookmark(film_id: FilmId, user: Writer, stores: StoresDep) -> Response:
-    await stores.bookmarks.remove(user_id=user.user_id, film_id=film_id)
+async def delete_bookmark(film_id: FilmId, user: Writer, content: Content) -> Response:
+    await content.unbookmark(user_id=user.user_id, film_id=film_id)
     return Response(status_code=204)
 
 
@@ -47,6 +47,6 @@ async def delete_bookmark(film_id: FilmId, user: Writer, stores: StoresDep) -> R
     response_model=Page[Bookmark],
 )
 async def my_bookmarks(
-    user: CurrentUser, stores: StoresDep, limit: Limit = 20, cursor: Cursor = None
+    user: CurrentUser, content: Content, limit: Limit = 20, cursor: Cursor = None
 ) -> Response:
-    return json_model(await stores.bookmarks.page(user_id=user.user_id, limit=limit, after=cursor))
+    return json_model(await content.my_bookmarks(user_id=user.user_id, limit=limit, after=cursor))

@@ -1,4 +1,4 @@
-"""What the content routes share: the stores, the write quota, path and query types."""
+"""What the content routes share: the service, the write quota, path and query types."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from ugc.auth import Principal
-from ugc.content.store.bookmarks import BookmarkStore
-from ugc.content.store.ratings import RatingStore
-from ugc.content.store.review_pages import ReviewPages
-from ugc.content.store.reviews import ReviewStore
-from ugc.web.dependencies import CurrentUser
+from ugc.content.service import ContentService
+from ugc.errors import OverQuota
+from ugc.web.dependencies import CurrentUser, state_of
 from ugc.web.openapi import problems
-from ugc.web.quota import TokenBuckets, too_many
+from ugc.web.quota import TokenBuckets
 
 # What every content route may answer, and what a write may answer besides.
 READS = problems(401, 422, 503)
@@ -25,26 +23,24 @@ WRITES = problems(400, 413, 429)
 
 
 @dataclass(frozen=True, slots=True)
-class Stores:
-    ratings: RatingStore
-    reviews: ReviewStore
-    review_pages: ReviewPages
-    bookmarks: BookmarkStore
+class ContentState:
+    """What the content routes read of their service."""
+
+    content: ContentService
+    write_quota: TokenBuckets  # per user, in this process
 
 
-async def _stores(request: Request) -> Stores:
-    stores: Stores = request.app.state.stores
-    return stores
+async def _content(request: Request) -> ContentService:
+    return state_of(request, ContentState).content
 
 
-StoresDep = Annotated[Stores, Depends(_stores)]
+Content = Annotated[ContentService, Depends(_content)]
 
 
 async def _write_allowed(request: Request, user: CurrentUser) -> Principal:
-    quota: TokenBuckets = request.app.state.write_quota
-    wait = quota.take(user.user_id)
+    wait = state_of(request, ContentState).write_quota.take(user.user_id)
     if wait is not None:
-        raise too_many(wait, "changes")
+        raise OverQuota(wait, "changes")
     return user
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ugc.content.api.deps import READS, WRITES, Cursor, FilmId, Limit, StoresDep, Writer
+from ugc.content.api.deps import READS, WRITES, Content, Cursor, FilmId, Limit, Writer
 from ugc.content.models import Page, Rating, RatingIn
 from ugc.web.dependencies import CurrentUser
 from ugc.web.openapi import problems
@@ -15,8 +15,8 @@ router = APIRouter(prefix="/api/v1", tags=["ratings"], responses=READS)
 
 
 @router.put("/films/{film_id}/rating", summary="Rate a film 0-10, or change it", responses=WRITES)
-async def put_rating(film_id: FilmId, body: RatingIn, user: Writer, stores: StoresDep) -> Rating:
-    return await stores.ratings.set(user_id=user.user_id, film_id=film_id, score=body.score)
+async def put_rating(film_id: FilmId, body: RatingIn, user: Writer, content: Content) -> Rating:
+    return await content.rate(user_id=user.user_id, film_id=film_id, score=body.score)
 
 
 @router.delete(
@@ -25,13 +25,13 @@ async def put_rating(film_id: FilmId, body: RatingIn, user: Writer, stores: Stor
     summary="Remove my rating",
     responses=problems(429, s404="You have not rated this film."),
 )
-async def delete_rating(film_id: FilmId, user: Writer, stores: StoresDep) -> Response:
-    await stores.ratings.remove(user_id=user.user_id, film_id=film_id)
+async def delete_rating(film_id: FilmId, user: Writer, content: Content) -> Response:
+    await content.unrate(user_id=user.user_id, film_id=film_id)
     return Response(status_code=204)
 
 
 @router.get("/users/me/ratings", summary="My ratings, newest first")
 async def my_ratings(
-    user: CurrentUser, stores: StoresDep, limit: Limit = 20, cursor: Cursor = None
+    user: CurrentUser, content: Content, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[Rating]:
-    return await stores.ratings.mine(user_id=user.user_id, limit=limit, after=cursor)
+    return await content.my_ratings(user_id=user.user_id, limit=limit, after=cursor)

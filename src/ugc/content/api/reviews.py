@@ -8,11 +8,11 @@ from starlette.responses import Response
 from ugc.content.api.deps import (
     READS,
     WRITES,
+    Content,
     Cursor,
     FilmId,
     Limit,
     ReviewIdPath,
-    StoresDep,
     Writer,
     json_model,
 )
@@ -30,8 +30,8 @@ _NO_REVIEW = "No review has this id."
     summary="Review a film (one review per user and film)",
     responses=WRITES | problems(s409="You have reviewed this film already."),
 )
-async def post_review(film_id: FilmId, body: ReviewIn, user: Writer, stores: StoresDep) -> Review:
-    return await stores.reviews.create(user_id=user.user_id, film_id=film_id, review=body)
+async def post_review(film_id: FilmId, body: ReviewIn, user: Writer, content: Content) -> Review:
+    return await content.write_review(user_id=user.user_id, film_id=film_id, review=body)
 
 
 @router.get(
@@ -42,20 +42,20 @@ async def post_review(film_id: FilmId, body: ReviewIn, user: Writer, stores: Sto
 async def list_reviews(
     film_id: FilmId,
     user: CurrentUser,
-    stores: StoresDep,
+    content: Content,
     sort: ReviewSort = ReviewSort.newest,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Response:
     del user  # reading needs a valid token, nothing more
-    page = await stores.review_pages.page(film_id=film_id, sort=sort, limit=limit, after=cursor)
+    page = await content.film_reviews(film_id=film_id, sort=sort, limit=limit, after=cursor)
     return json_model(page)
 
 
 @router.get("/reviews/{review_id}", summary="One review", responses=problems(s404=_NO_REVIEW))
-async def get_review(review_id: ReviewIdPath, user: CurrentUser, stores: StoresDep) -> Review:
+async def get_review(review_id: ReviewIdPath, user: CurrentUser, content: Content) -> Review:
     del user
-    return await stores.reviews.get(review_id)
+    return await content.review(review_id)
 
 
 @router.patch(
@@ -64,9 +64,9 @@ async def get_review(review_id: ReviewIdPath, user: CurrentUser, stores: StoresD
     responses=WRITES | problems(s403="Only the author may edit a review.", s404=_NO_REVIEW),
 )
 async def patch_review(
-    review_id: ReviewIdPath, body: ReviewPatch, user: Writer, stores: StoresDep
+    review_id: ReviewIdPath, body: ReviewPatch, user: Writer, content: Content
 ) -> Review:
-    return await stores.reviews.update(review_id=review_id, user_id=user.user_id, patch=body)
+    return await content.edit_review(review_id=review_id, user_id=user.user_id, patch=body)
 
 
 @router.delete(
@@ -75,8 +75,8 @@ async def patch_review(
     summary="Delete my review and its votes",
     responses=problems(429, s403="Only the author may delete a review.", s404=_NO_REVIEW),
 )
-async def delete_review(review_id: ReviewIdPath, user: Writer, stores: StoresDep) -> Response:
-    await stores.reviews.delete(review_id=review_id, user_id=user.user_id)
+async def delete_review(review_id: ReviewIdPath, user: Writer, content: Content) -> Response:
+    await content.delete_review(review_id=review_id, user_id=user.user_id)
     return Response(status_code=204)
 
 
@@ -86,9 +86,9 @@ async def delete_review(review_id: ReviewIdPath, user: Writer, stores: StoresDep
     responses=WRITES | problems(s404=_NO_REVIEW),
 )
 async def put_vote(
-    review_id: ReviewIdPath, body: VoteIn, user: Writer, stores: StoresDep
+    review_id: ReviewIdPath, body: VoteIn, user: Writer, content: Content
 ) -> VoteResult:
-    return await stores.reviews.vote(review_id=review_id, user_id=user.user_id, value=body.value)
+    return await content.vote(review_id=review_id, user_id=user.user_id, value=body.value)
 
 
 @router.delete(
@@ -96,5 +96,5 @@ async def put_vote(
     summary="Withdraw my vote",
     responses=problems(429, s404=_NO_REVIEW),
 )
-async def delete_vote(review_id: ReviewIdPath, user: Writer, stores: StoresDep) -> VoteResult:
-    return await stores.reviews.vote(review_id=review_id, user_id=user.user_id, value=None)
+async def delete_vote(review_id: ReviewIdPath, user: Writer, content: Content) -> VoteResult:
+    return await content.vote(review_id=review_id, user_id=user.user_id, value=None)

@@ -1,1 +1,31 @@
-"""MongoDB storage of content: the only modules that know BSON and pymongo."""
+"""MongoDB storage of content: the only modules that know BSON and pymongo.
+
+`open_stores` wires the four adapters of `content.ports` on one database; the
+content API and the storage study both use it, so they run the same stores.
+"""
+
+from __future__ import annotations
+
+from pymongo import AsyncMongoClient
+
+from ugc.content.ports import Stores
+from ugc.content.store.bookmarks import MongoBookmarks
+from ugc.content.store.mongo import Document
+from ugc.content.store.ratings import MongoRatings
+from ugc.content.store.review_pages import MongoReviewPages
+from ugc.content.store.reviews import MongoReviews
+from ugc.content.store.turns import Turns
+
+
+def open_stores(client: AsyncMongoClient[Document], database: str) -> Stores:
+    """The content stores on `database`; writers of one document take turns within
+    this process (one `Turns` shared by the four)."""
+    db = client[database]
+    turns: Turns[str] = Turns()
+    ratings = MongoRatings(client, db, turns)
+    return Stores(
+        ratings=ratings,
+        reviews=MongoReviews(client, db, turns, ratings),
+        review_pages=MongoReviewPages(client, db, turns),
+        bookmarks=MongoBookmarks(client, db, turns),
+    )

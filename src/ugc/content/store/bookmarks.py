@@ -16,7 +16,7 @@ from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.turns import Turns
 
 
-class BookmarkStore(MongoStore):
+class MongoBookmarks(MongoStore):
     def __init__(
         self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], turns: Turns[str]
     ) -> None:

@@ -1,6 +1,7 @@
-"""Ratings (0-10 per user and film). One transaction keeps in step with each
-rating: the film's summary (so reading it is one lookup by id), the user's count
-of ratings, and the score shown beside the user's review of the film."""
+"""Ratings (0-10 per user and film) in MongoDB. One transaction keeps in step with
+each rating: the film's summary (so reading it is one lookup by id), the user's
+count of ratings, and the score shown beside the user's review of the film; the
+counters move as `content.rules.rating_move` says."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ugc.content.errors import NotFound
-from ugc.content.models import MAX_SCORE, MIN_SCORE, FilmRatingSummary, Page, Rating
+from ugc.content.models import FilmRatingSummary, Page, Rating
+from ugc.content.rules import RatingMove, rating_move, rating_summary
 from ugc.content.store import keyset
 from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.recent import Recent
@@ -20,10 +22,9 @@ from ugc.content.store.turns import Turns
 
 # How long a film's summary may be served from memory; `my_score` is always read.
 SUMMARY_TTL_S = 5.0
-SCORES = [str(score) for score in range(MIN_SCORE, MAX_SCORE + 1)]
 
 
-class RatingStore(MongoStore):
+class MongoRatings(MongoStore):
     def __init__(
         self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], turns: Turns[str]
     ) -> None:
@@ -46,17 +47,16 @@ class RatingStore(MongoStore):
                 upsert=True,
                 session=session,
             )
-            change: dict[str, int] = {f"dist.{score}": 1, "sum": score}
-            if before is None:
-                change["count"] = 1
+            move = rating_move(before["score"] if before else None, score)
+            if move.count:
                 await self._users.update_one(
-                    {"_id": user_id}, {"$inc": {"ratings": 1}}, upsert=True, session=session
+                    {"_id": user_id},
+                    {"$inc": {"ratings": move.count}},
+                    upsert=True,
+                    session=session,
                 )
-            else:
-                change[f"dist.{before['score']}"] = change.get(f"dist.{before['score']}", 0) - 1
-                change["sum"] -= before["score"]
             await self._films.update_one(
-                {"_id": film}, {"$inc": change}, upsert=True, session=session
+                {"_id": film}, {"$inc": _summary_change(move)}, upsert=True, session=session
             )
             await self._show_beside_review(film, user_id, score, session)
             return {"created_at": before["created_at"] if before else now}
@@ -77,8 +77,10 @@ class RatingStore(MongoStore):
             )
             if gone is None:
                 return False
-            change = {"count": -1, "sum": -gone["score"], f"dist.{gone['score']}": -1}
-            await self._films.update_one({"_id": film}, {"$inc": change}, session=session)
+            move = rating_move(gone["score"], None)
+            await self._films.update_one(
+                {"_id": film}, {"$inc": _summary_change(move)}, session=session
+            )
             await self._users.update_one(
                 {"_id": user_id}, {"$inc": {"ratings": -1}}, session=session
             )
@@ -97,15 +99,12 @@ class RatingStore(MongoStore):
         if found is None:
             found = await self._films.find_one({"_id": film}) or {}
             self._recent_films.put(film, found)
-        my_score = await self.score_of(film_id=film, user_id=user_id)
-        count = int(found.get("count", 0))
-        dist = found.get("dist", {})
-        return FilmRatingSummary(
-            film_id=film_id,
-            count=count,
-            average=round(found["sum"] / count, 2) if count else None,
-            distribution={score: int(dist.get(score, 0)) for score in SCORES},
-            my_score=my_score,
+        return rating_summary(
+            film_id,
+            count=int(found.get("count", 0)),
+            total=int(found.get("sum", 0)),
+            distribution=found.get("dist", {}),
+            my_score=await self.score_of(film_id=film, user_id=user_id),
         )
 
     @translate_errors
@@ -134,6 +133,13 @@ class RatingStore(MongoStore):
             {"$set": {"author_score": score}},
             session=session,
         )
+
+
+def _summary_change(move: RatingMove) -> dict[str, int]:
+    """The `$inc` of a film's summary document; never empty (a score set again)."""
+    change = {"count": move.count, "sum": move.total}
+    change.update({f"dist.{score}": n for score, n in move.distribution.items()})
+    return change
 
 
 def _rating(doc: Document) -> Rating:

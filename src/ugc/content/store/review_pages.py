@@ -22,17 +22,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ugc.content import cursor
 from ugc.content.errors import InvalidCursor
 from ugc.content.models import Page, Review, ReviewSort
+from ugc.content.rules import RANKING_CAP
 from ugc.content.store import keyset
 from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.reviews import shown
 from ugc.content.store.turns import Turns
 
-RANKING_CAP = 1000
 _BY_SCORE = [("score", -1), ("_id", -1)]
 _FROZEN, _BEYOND = "f", "k"
 
 
-class ReviewPages(MongoStore):
+class MongoReviewPages(MongoStore):
     def __init__(
         self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], turns: Turns[str]
     ) -> None:

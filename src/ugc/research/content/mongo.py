@@ -10,13 +10,9 @@ from typing import Any
 from pymongo import ASCENDING, AsyncMongoClient
 
 from ugc.content.models import ReviewSort, VoteValue
-from ugc.content.store.bookmarks import BookmarkStore
+from ugc.content.store import open_stores
 from ugc.content.store.bulk import import_content
 from ugc.content.store.mongo import INDEXES, Document, connect, create_indexes
-from ugc.content.store.ratings import RatingStore
-from ugc.content.store.review_pages import ReviewPages
-from ugc.content.store.reviews import ReviewStore
-from ugc.content.store.turns import Turns
 from ugc.research.answers import plain
 from ugc.research.content.data import Content
 from ugc.research.content.store import PAGE, Params, Write, distribution, page_of
@@ -31,11 +27,11 @@ class MongoContent:
     def __init__(self, client: AsyncMongoClient[Document], server: str) -> None:
         self._client = client
         self._db = client[DATABASE]
-        turns: Turns[str] = Turns()
-        self._ratings = RatingStore(client, self._db, turns)
-        self._reviews = ReviewStore(client, self._db, turns, self._ratings)
-        self._pages = ReviewPages(client, self._db, turns)
-        self._bookmarks = BookmarkStore(client, self._db, turns)
+        stores = open_stores(client, DATABASE)
+        self._ratings = stores.ratings
+        self._reviews = stores.reviews
+        self._pages = stores.review_pages
+        self._bookmarks = stores.bookmarks
         self._server = server
         indexes = "; ".join(
             f"{name} " + ", ".join(_index(i.document) for i in found)

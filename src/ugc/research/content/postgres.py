@@ -15,11 +15,11 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from ugc.content.rules import RANKING_CAP
 from ugc.research.content.data import Content
 from ugc.research.content.postgres_schema import COUNTERS, INDEXES, TABLES
 from ugc.research.content.store import PAGE, Params, Write, distribution, page_of
 
-RANKING_CAP = 1000  # as ugc.content.store.review_pages
 CLIENTS = 32
 _COPY_ROWS = 50_000
 _REVIEW = "user_id, text, likes, dislikes, score, author_score"

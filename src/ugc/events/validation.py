@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from ugc.events.body import parse_json
 from ugc.events.contract import EVENT_ADAPTER, EVENT_TYPES, Event, EventBatch
-from ugc.problems import Problem, field_errors
+from ugc.events.errors import BodyMalformed, BodyTooLarge, EventsMisshapen
+from ugc.problems import field_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,9 @@ class Rejection:
 
 
 @dataclass(slots=True)
-class Intake:
+class ValidatedEvents:
+    """A request's events that passed, and why each other one did not."""
+
     events: list[Event] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
 
@@ -41,7 +44,7 @@ class Intake:
         return len({r.index for r in self.rejections})
 
 
-class IntakeResult(BaseModel):
+class AcceptedEvents(BaseModel):
     """The answer to a request with events."""
 
     accepted: int = Field(description="Events the broker acknowledged.")
@@ -54,7 +57,7 @@ class IntakeResult(BaseModel):
 _BATCH_START = re.compile(rb'\s*\{\s*"events"\s*:')
 
 
-def validate_body(data: bytes, *, max_events: int) -> Intake:
+def validate_body(data: bytes, *, max_events: int) -> ValidatedEvents:
     """The events of a raw JSON body (one event or a batch), and every rejection."""
     try:
         if _BATCH_START.match(data):
@@ -67,17 +70,17 @@ def validate_body(data: bytes, *, max_events: int) -> Intake:
         return validate_events(items)
     if len(events) > max_events:
         raise _too_many(len(events), max_events)
-    return Intake(events=events)
+    return ValidatedEvents(events=events)
 
 
-def validate_beacon(data: bytes, *, max_events: int) -> tuple[Intake, str | None]:
+def validate_beacon(data: bytes, *, max_events: int) -> tuple[ValidatedEvents, str | None]:
     """A body from sendBeacon, which cannot set headers: the events, and the access
     token when the envelope carries one (`{"access_token": ..., "events": [...]}`),
     taken out before the events are read, so it goes nowhere else."""
     body = parse_json(data)
     token = body.pop("access_token", None) if isinstance(body, dict) else None
     if token is not None and (not isinstance(token, str) or not token.strip()):
-        raise Problem(400, "The beacon's `access_token` must be the token, a string.")
+        raise BodyMalformed("The beacon's `access_token` must be the token, a string.")
     items, _ = split_body(body, max_events=max_events)
     return validate_events(items), token
 
@@ -87,45 +90,45 @@ def split_body(body: Any, *, max_events: int) -> tuple[Sequence[Any], bool]:
     if isinstance(body, dict) and "events" in body and "type" not in body:
         items = body["events"]
         if not isinstance(items, list):
-            raise Problem(422, "`events` must be a list of event objects.")
+            raise EventsMisshapen("`events` must be a list of event objects.")
         if not items:
-            raise Problem(422, "`events` is empty; send at least one event.")
+            raise EventsMisshapen("`events` is empty; send at least one event.")
         if len(items) > max_events:
             raise _too_many(len(items), max_events)
         return items, True
     if isinstance(body, dict):
         return [body], False
-    raise Problem(422, 'The body must be an event object or {"events": [...]}.')
+    raise EventsMisshapen('The body must be an event object or {"events": [...]}.')
 
 
-def _too_many(count: int, max_events: int) -> Problem:
-    return Problem(413, f"A batch holds at most {max_events} events; this one has {count}.")
+def _too_many(count: int, max_events: int) -> BodyTooLarge:
+    return BodyTooLarge(f"A batch holds at most {max_events} events; this one has {count}.")
 
 
-def validate_events(items: Sequence[Any]) -> Intake:
+def validate_events(items: Sequence[Any]) -> ValidatedEvents:
     """All valid events, and for each invalid one its index, field and reason."""
     try:
         # One call for the whole batch is the common case and the fast one.
-        return Intake(events=_EVENT_LIST.validate_python(items))
+        return ValidatedEvents(events=_EVENT_LIST.validate_python(items))
     except ValidationError:
         return _validate_one_by_one(items)
 
 
-def _validate_one_by_one(items: Sequence[Any]) -> Intake:
-    intake = Intake()
+def _validate_one_by_one(items: Sequence[Any]) -> ValidatedEvents:
+    checked = ValidatedEvents()
     for index, item in enumerate(items):
         if isinstance(item, dict) and "user_id" in item:
-            intake.rejections.append(
+            checked.rejections.append(
                 Rejection(
                     index, "user_id", "user_id comes from the access token; remove it", "user_id"
                 )
             )
             continue
         try:
-            intake.events.append(EVENT_ADAPTER.validate_python(item))
+            checked.events.append(EVENT_ADAPTER.validate_python(item))
         except ValidationError as exc:
-            intake.rejections.extend(_rejections(index, exc))
-    return intake
+            checked.rejections.extend(_rejections(index, exc))
+    return checked
 
 
 _EVENT_LIST: TypeAdapter[list[Event]] = TypeAdapter(list[Event])

@@ -1,0 +1,80 @@
+"""What the content rules need of storage: a port per store.
+
+The MongoDB adapters (`content.store`) and the tests' in-memory fakes both
+satisfy these; the service (`content.service`) is written against them only.
+Each store keeps its counters in step with its documents (a film's rating
+summary, a review's votes, a user's totals), moved by `content.rules`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from ugc.content.models import (
+    Bookmark,
+    FilmRatingSummary,
+    Page,
+    Rating,
+    Review,
+    ReviewIn,
+    ReviewPatch,
+    ReviewSort,
+    VoteResult,
+    VoteValue,
+)
+
+
+class Ratings(Protocol):
+    async def set(self, *, user_id: str, film_id: UUID, score: int) -> Rating:
+        """Rate or re-rate; the film's summary and the user's count move with it."""
+
+    async def remove(self, *, user_id: str, film_id: UUID) -> None:
+        """Withdraw the rating (`NotFound` when there is none), counters with it."""
+
+    async def summary(self, *, film_id: UUID, user_id: str) -> FilmRatingSummary: ...
+
+    async def mine(self, *, user_id: str, limit: int, after: str | None) -> Page[Rating]: ...
+
+
+class Reviews(Protocol):
+    async def create(self, *, user_id: str, film_id: UUID, review: ReviewIn) -> Review:
+        """`AlreadyExists` when the user has reviewed the film: one review per user
+        and film, kept by the store itself, so that two at once cannot both pass."""
+
+    async def get(self, review_id: str) -> Review:
+        """`NotFound` when no review has the id."""
+
+    async def update(self, *, review_id: str, patch: ReviewPatch) -> Review: ...
+
+    async def delete(self, *, review_id: str, film_id: UUID) -> None:
+        """The review, the votes on it, and its film's review count."""
+
+    async def vote(self, *, review_id: str, user_id: str, value: VoteValue | None) -> VoteResult:
+        """Set (like/dislike) or, with None, withdraw the user's vote; the review's
+        counts move with it."""
+
+
+class ReviewPages(Protocol):
+    async def page(
+        self, *, film_id: UUID, sort: ReviewSort, limit: int, after: str | None
+    ) -> Page[Review]: ...
+
+
+class Bookmarks(Protocol):
+    async def add(self, *, user_id: str, film_id: UUID) -> tuple[Bookmark, bool]:
+        """The bookmark, and whether this call made it (adding twice is harmless)."""
+
+    async def remove(self, *, user_id: str, film_id: UUID) -> None:
+        """`NotFound` when the film is not bookmarked."""
+
+    async def page(self, *, user_id: str, limit: int, after: str | None) -> Page[Bookmark]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    ratings: Ratings
+    reviews: Reviews
+    review_pages: ReviewPages
+    bookmarks: Bookmarks
