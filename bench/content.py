@@ -6,6 +6,11 @@ film's reviews page, a user's bookmarks page; and, as the baseline, a bare
 driver `find_one` by _id against the same server at the same concurrency. Goals:
 summary throughput >= 0.5 of the bare find_one; p99 < 200 ms (the seed's rule).
 
+The summary is served by a direct route (`ugc.content.direct`); a second server
+(`bench.routed_content`) serves the same read on the framework's router, and
+each round measures both, in alternating order: the ratio says whether the
+direct route still pays for itself.
+
 Then contention: 40 voters at once on one review (rounds of a fresh review each),
 with rating writes on other films at the same time; p50/p99 of the votes against
 the same votes cast one after another, p99 of the other writes, and whether the
@@ -146,15 +151,31 @@ def run(store: LocalDocumentStore, workdir: Path, args: argparse.Namespace) -> N
     }
     results: dict[str, list[WrkResult]] = {name: [] for name in targets}
     baselines: list[dict[str, float]] = []
-    with http_server(
-        "content-api", [sys.executable, "-m", "ugc", "serve-content"], env, workdir
-    ) as base:
+    results[ROUTED] = []
+    with (
+        http_server(
+            "content-api", [sys.executable, "-m", "ugc", "serve-content"], env, workdir
+        ) as base,
+        http_server(
+            "content-routed", [sys.executable, "-m", "bench.routed_content"], env, workdir
+        ) as routed,
+    ):
         get = {"method": "GET", "connections": CONNECTIONS}
-        run_wrk(base, b"", {}, tokens, seconds=2, paths=targets["rating summary"], **get)  # type: ignore[arg-type]
+        for url in (base, routed):
+            run_wrk(url, b"", {}, tokens, seconds=2, paths=targets["rating summary"], **get)  # type: ignore[arg-type]
         for number in range(1, args.rounds + 1):
             console.print(f"round {number} of {args.rounds} ...")
             baselines.append(driver_baseline(store.url, database, film_ids, args.seconds))
+            summary_sides = [("rating summary", base), (ROUTED, routed)]
+            if number % 2 == 0:
+                summary_sides.reverse()  # the order alternates: no side always goes first
+            for name, url in summary_sides:
+                paths = targets["rating summary"]
+                result = run_wrk(url, b"", {}, tokens, seconds=args.seconds, paths=paths, **get)  # type: ignore[arg-type]
+                results[name].append(result)
             for name, paths in targets.items():
+                if name == "rating summary":
+                    continue
                 result = run_wrk(base, b"", {}, tokens, seconds=args.seconds, paths=paths, **get)  # type: ignore[arg-type]
                 results[name].append(result)
         contention = asyncio.run(contended_votes(base, keys, film_ids, rounds=VOTE_ROUNDS))
@@ -163,6 +184,7 @@ def run(store: LocalDocumentStore, workdir: Path, args: argparse.Namespace) -> N
 
 
 VOTERS, VOTE_ROUNDS, OTHER_WRITES = 40, 10, 10
+ROUTED = "rating summary, framework route"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -266,11 +288,17 @@ def report(
     console.print(table)
     ratio = statistics.median(ratios)
     console.print(f"summary / bare find_one throughput: {ratio:.2f} (goal >= 0.5)")
+    direct_gain = statistics.median(
+        direct.requests_per_s / routed.requests_per_s
+        for direct, routed in zip(results["rating summary"], results[ROUTED], strict=True)
+    )
+    console.print(f"summary, direct route / framework route throughput: {direct_gain:.2f}")
     figures = {
         "connections": CONNECTIONS,
         "endpoints": {n: r.__dict__ for n, r in medians.items()},
         "bare_find_one": baselines,
         "summary_vs_find_one": ratio,
+        "summary_direct_vs_framework": direct_gain,
     }
     console.print(f"saved {save('content', figures)}")
 

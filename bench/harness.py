@@ -30,20 +30,10 @@ class WrkResult:
 
 
 def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("installing wrk from Debian's packages ...", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
-        if not shutil.which("wrk"):
-            subprocess.run(["apt-get", "update", "-q"], check=False, capture_output=True)
-            subprocess.run(
-                ["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True
-            )
+    """wrk's path; a bench never installs anything, so without it, say how."""
     found = shutil.which("wrk")
     if not found:
-        sys.exit("bench needs wrk (apt-get install wrk)")
+        sys.exit("bench needs wrk: install it (on Debian, `apt-get install wrk`), then run again")
     return found
 
 

@@ -13,7 +13,7 @@ import pytest
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
-from ugc.web.writes import OneWrite
+from ugc.web.uvicorn_protocol import OneWrite
 
 pytestmark = pytest.mark.unit
 

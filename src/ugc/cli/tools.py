@@ -13,7 +13,7 @@ from ugc.cli.app import app, console, required, settings_of
 from ugc.settings import Settings
 
 if TYPE_CHECKING:
-    from ugc.loader.letters import Letter
+    from ugc.loader.dead_letter_reader import Letter
 
 
 @app.command()
@@ -77,8 +77,8 @@ def _since(value: str | None) -> datetime | None:
 def _letters(reason: str | None, since: str | None) -> tuple[Settings, list[Letter]]:
     import asyncio  # noqa: PLC0415
 
+    from ugc.loader.dead_letter_reader import chosen  # noqa: PLC0415
     from ugc.loader.kafka import read_dead_letters  # noqa: PLC0415
-    from ugc.loader.letters import chosen  # noqa: PLC0415
 
     settings = settings_of()
     required(settings.kafka.bootstrap, "UGC_KAFKA_BOOTSTRAP")

@@ -20,8 +20,12 @@ from ugc.web.quota import TokenBuckets
 from ugc.web.service import Service, assemble
 
 
-def content_service(settings: Settings, client: AsyncMongoClient[Document]) -> Service:
-    """The content API on a MongoDB client that is open (indexes in place)."""
+def content_service(
+    settings: Settings, client: AsyncMongoClient[Document], *, direct_summary: bool = True
+) -> Service:
+    """The content API on a MongoDB client that is open (indexes in place); the
+    rating summary on its direct route, or, `direct_summary=False`, on the framework
+    (the other side of `make bench-content`'s comparison)."""
     kit = ServiceKit.of(settings, "content")
     content = ContentService(open_stores(client, settings.mongo.database))
     limits = settings.content
@@ -34,8 +38,15 @@ def content_service(settings: Settings, client: AsyncMongoClient[Document]) -> S
     return assemble(
         kit,
         description="Ratings, reviews with votes, and bookmarks. The user is the token's.",
-        routers=[ratings.router, reviews.router, bookmarks.router],
-        direct_routes=[DirectRoute(SUMMARY_PATH, "GET", summary, SUMMARY_OPERATION)],
+        routers=[
+            ratings.router,
+            reviews.router,
+            bookmarks.router,
+            *([] if direct_summary else [ratings.summary_router]),
+        ],
+        direct_routes=(
+            [DirectRoute(SUMMARY_PATH, "GET", summary, SUMMARY_OPERATION)] if direct_summary else []
+        ),
         checks={"mongodb": mongo_ready},
         state=ContentState(
             content,
@@ -46,19 +57,24 @@ def content_service(settings: Settings, client: AsyncMongoClient[Document]) -> S
 
 @asynccontextmanager
 async def open_content_service(
-    settings: Settings, *, client: AsyncMongoClient[Document] | None = None
+    settings: Settings,
+    *,
+    client: AsyncMongoClient[Document] | None = None,
+    direct_summary: bool = True,
 ) -> AsyncIterator[Service]:
     """The content API; without a `client`, on one opened for as long as the block
     runs. The indexes are created first."""
     if client is not None:
         with store_errors():
             await create_indexes(client[settings.mongo.database])
-        yield content_service(settings, client)
+        yield content_service(settings, client, direct_summary=direct_summary)
         return
     assert settings.mongo.url, "the MongoDB URL is resolved at start"
     opened = connect(settings.mongo.url, timeout_s=settings.mongo.timeout_s)
     try:
-        async with open_content_service(settings, client=opened) as service:
+        async with open_content_service(
+            settings, client=opened, direct_summary=direct_summary
+        ) as service:
             yield service
     finally:
         await opened.close()

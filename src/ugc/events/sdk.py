@@ -15,7 +15,6 @@ _SOURCE = (resources.files("ugc.events") / "sdk" / "tracker.js").read_bytes()
 _ETAG = '"' + hashlib.sha256(_SOURCE).hexdigest()[:32] + '"'
 _HEADERS = {"ETag": _ETAG, "Cache-Control": "public, max-age=3600"}
 JAVASCRIPT = "text/javascript; charset=utf-8"
-_TEXT = {"type": "string"}
 
 
 @router.get(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from ugc.loader.batch import Record, join_values, slice_token
-from ugc.loader.dead_letters import DeadLetters
+from ugc.loader.dead_letter_writer import DeadLetters
 from ugc.warehouse.sink import RowsRefused
 
 Insert = Callable[[bytes, str], Awaitable[None]]

@@ -15,7 +15,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from ugc.loader.batch import Partition, Record
-from ugc.loader.letters import Letter
+from ugc.loader.dead_letter_reader import Letter
 from ugc.loader.ports import CommitFailed, DeadLetterUnavailable
 from ugc.settings import KafkaSettings, LoaderSettings
 

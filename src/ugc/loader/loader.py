@@ -25,7 +25,7 @@ from ugc.events.contract import RECORD_FIELDS
 from ugc.loader.batch import Batch
 from ugc.loader.collect import Collector
 from ugc.loader.commits import OrderedCommits
-from ugc.loader.dead_letters import DeadLetters
+from ugc.loader.dead_letter_writer import DeadLetters
 from ugc.loader.insert import RetryingInsert, Stopped
 from ugc.loader.isolate import insert_isolating
 from ugc.loader.ports import DeadLetterSink, EventSource

@@ -13,7 +13,6 @@ the same flat names.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
@@ -28,10 +27,8 @@ from pydantic_settings import (
 )
 
 from ugc.settings.sections import (
-    FLAT_NAMES,
     KIB,
     MIB,
-    SECTIONS,
     AnalyticsSettings,
     ClickHouseSettings,
     ContentLimits,
@@ -47,7 +44,6 @@ from ugc.settings.sections import (
 )
 
 __all__ = [
-    "FLAT_NAMES",
     "KIB",
     "MIB",
     "AnalyticsSettings",
@@ -63,7 +59,6 @@ __all__ = [
     "ObservabilitySettings",
     "Section",
     "Settings",
-    "variables",
 ]
 
 ENV_PREFIX = "UGC_"
@@ -189,10 +184,15 @@ def _decoded(raw: str, section: type[Section], field: str) -> Any:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def variables() -> Iterator[str]:
-    """Every `UGC_*` variable a section reads, for docs and checks."""
-    for flat in FLAT_NAMES:
-        yield (ENV_PREFIX + flat).upper()
-
-
+# The sections, as the model declares them, and every flat name -> (section, field).
+SECTIONS: dict[str, type[Section]] = {
+    name: field.annotation
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, Section)
+}
+FLAT_NAMES: dict[str, tuple[str, str]] = {
+    flat: (section, field)
+    for section, model in SECTIONS.items()
+    for flat, field in model.flat_names().items()
+}
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "changethis", "example"}

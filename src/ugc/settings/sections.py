@@ -174,24 +174,3 @@ class DevSettings(Section):
     PREFIX = "dev_"
     kafka_port: int = Field(default=9092, ge=0, le=65535)
     mongo_port: int = Field(default=27017, ge=0, le=65535)
-
-
-SECTIONS: dict[str, type[Section]] = {
-    "http": HttpSettings,
-    "kafka": KafkaSettings,
-    "mongo": MongoSettings,
-    "content": ContentLimits,
-    "clickhouse": ClickHouseSettings,
-    "loader": LoaderSettings,
-    "analytics": AnalyticsSettings,
-    "intake": IntakeLimits,
-    "jwt": JwtSettings,
-    "observability": ObservabilitySettings,
-    "dev": DevSettings,
-}
-# Flat name -> (section, field), for every section field.
-FLAT_NAMES: dict[str, tuple[str, str]] = {
-    flat: (section, field)
-    for section, model in SECTIONS.items()
-    for flat, field in model.flat_names().items()
-}

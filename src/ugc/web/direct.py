@@ -90,9 +90,6 @@ class DirectRoutes:
                 return route, params
         return None, {}
 
-    def handles(self, path: str) -> bool:
-        return any(route.match(path) is not None for route in self.routes)
-
 
 class DirectEndpoint(ABC):
     """A plain ASGI handler that answers JSON, or problem details for any failure.

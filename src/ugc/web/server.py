@@ -21,8 +21,9 @@ from ugc.problems import Problem
 from ugc.settings import HttpSettings, Settings
 from ugc.web.cors import CorsPolicy
 from ugc.web.kit import ServiceKit
-from ugc.web.protocol import guarded
+from ugc.web.raw_answers import raw_problem
 from ugc.web.service import Service, assemble
+from ugc.web.uvicorn_protocol import GuardedHttpProtocol, check_uvicorn
 
 ServicesOpener = Callable[[], AbstractAsyncContextManager[Sequence[Service]]]
 
@@ -105,6 +106,7 @@ def server_config(
     app: ASGIApp, settings: HttpSettings, *, cors: CorsPolicy | None = None
 ) -> uvicorn.Config:
     """uvicorn as every ugc process runs it: uvloop, httptools with ugc's guards."""
+    check_uvicorn()
     return uvicorn.Config(
         app,
         host=settings.host,
@@ -135,3 +137,31 @@ def serve(app: ASGIApp, settings: HttpSettings, *, cors: CorsPolicy | None = Non
     # when the shutdown is done.
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run()
+
+
+def guarded(
+    *,
+    max_header_bytes: int,
+    read_timeout_s: float,
+    max_in_flight: int,
+    retry_after_s: int,
+    cors: CorsPolicy | None,
+) -> type[GuardedHttpProtocol]:
+    """The protocol class with these limits, for uvicorn's `http=`."""
+    busy = raw_problem(
+        503,
+        b"Service Unavailable",
+        "This server is at capacity; retry after the time in Retry-After.",
+        headers=b"retry-after: %d\r\n" % retry_after_s,
+    )
+    return type(
+        "GuardedHttpProtocol",
+        (GuardedHttpProtocol,),
+        {
+            "max_header_bytes": max_header_bytes,
+            "read_timeout_s": read_timeout_s,
+            "max_in_flight": max_in_flight,
+            "busy": busy,
+            "cors": cors,
+        },
+    )

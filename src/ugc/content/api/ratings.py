@@ -1,17 +1,38 @@
 """Ratings: a score 0-10 per user and film. A film's summary (GET) is served by
-the direct endpoint `content.direct.RatingSummaryEndpoint`."""
+the direct endpoint `content.direct.RatingSummaryEndpoint`; `summary_router` is
+the same read on the framework, which `make bench-content` measures against it."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ugc.content.api.deps import READS, WRITES, Content, Cursor, FilmId, Limit, Writer
-from ugc.content.models import Page, Rating, RatingIn
+from ugc.content.api.deps import (
+    READS,
+    WRITES,
+    Content,
+    Cursor,
+    FilmId,
+    Limit,
+    Writer,
+    json_model,
+)
+from ugc.content.models import FilmRatingSummary, Page, Rating, RatingIn
 from ugc.web.dependencies import CurrentUser
 from ugc.web.openapi import problems
 
 router = APIRouter(prefix="/api/v1", tags=["ratings"], responses=READS)
+summary_router = APIRouter(prefix="/api/v1", tags=["ratings"], responses=READS)
+
+
+@summary_router.get(
+    "/films/{film_id}/rating",
+    summary="The film's ratings: count, average, distribution and my score",
+    response_model=FilmRatingSummary,
+)
+async def get_rating_summary(film_id: FilmId, user: CurrentUser, content: Content) -> Response:
+    summary = await content.rating_summary(film_id=film_id, user_id=user.user_id)
+    return json_model(summary)
 
 
 @router.put("/films/{film_id}/rating", summary="Rate a film 0-10, or change it", responses=WRITES)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ugc.loader.dead_letters import (
+from ugc.loader.dead_letter_writer import (
     REASON,
     REQUEST_ID,
     SOURCE_LINE,

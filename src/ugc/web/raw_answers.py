@@ -1,0 +1,23 @@
+"""Answers written as raw HTTP/1.1 bytes, for the protocol layer, which answers
+before any app exists for the request: a problem (RFC 9457) and a closed
+connection."""
+
+from __future__ import annotations
+
+import orjson
+
+
+def raw_problem(status: int, reason: bytes, detail: str, *, headers: bytes = b"") -> bytes:
+    body = orjson.dumps(
+        {"type": "about:blank", "title": reason.decode(), "status": status, "detail": detail}
+    )
+    return b"".join(
+        (
+            b"HTTP/1.1 %d %b\r\n" % (status, reason),
+            b"content-type: application/problem+json\r\n",
+            b"content-length: %d\r\n" % len(body),
+            headers,
+            b"connection: close\r\n\r\n",
+            body,
+        )
+    )
