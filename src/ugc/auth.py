@@ -6,7 +6,6 @@ Every failure is a 401 with a reason; a token can never cause a 500.
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 import time
@@ -186,16 +185,19 @@ class TokenVerifier:
         return Principal(user_id, frozenset(roles)), expires
 
     def _check_times(self, claims: dict[str, Any]) -> float:
-        """`exp` (required) and `nbf` (when present), with the leeway; the expiry."""
+        """`exp` (required), `nbf` and `iat` (when present): whole seconds since the
+        epoch (a fraction, a NaN or an infinity is refused, as is a boolean);
+        `exp` and `nbf` checked with the leeway. The expiry."""
         now = self._clock()
         times: dict[str, float] = {}
-        for name in ("exp", "nbf"):
+        for name in ("exp", "nbf", "iat"):
             if name not in claims:
                 continue
             value = claims[name]
-            number = isinstance(value, int) or (isinstance(value, float) and not math.isnan(value))
-            if isinstance(value, bool) or not number:
-                raise Unauthenticated(f"The access token's {name!r} claim must be a number.")
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise Unauthenticated(
+                    f"The access token's {name!r} claim must be a whole number of seconds."
+                )
             times[name] = float(min(value, _FAR_FUTURE))  # an integer too big for a float
         expires = times["exp"]
         if now >= expires + self._leeway:

@@ -94,6 +94,24 @@ async def test_slow_and_silent_clients_are_answered_408_and_disconnected(
         assert "whole" in str(problem["detail"])
 
 
+async def test_a_half_sent_request_after_a_kept_alive_one_is_answered_408(
+    mongo_settings: Settings,
+) -> None:
+    """The second request of a kept-alive connection is held to the same deadline,
+    and told so: the first one's finished answer is no reason to close silently."""
+    async with serving(mongo_settings) as port:
+        raw = await exchange(
+            port,
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"  # answered, connection kept
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n",  # never ends
+        )
+
+    first, _, rest = raw.partition(b"HTTP/1.1 408")
+    assert first.startswith(b"HTTP/1.1 200")
+    assert rest, "the half-sent request was closed without its 408"
+    assert b"whole" in rest
+
+
 async def test_two_hundred_slow_loris_connections_are_all_closed(
     mongo_settings: Settings,
 ) -> None:

@@ -108,8 +108,13 @@ def test_a_cached_token_still_expires(base_settings: Settings, keys: KeyMaterial
     ("claims", "phrase"),
     [
         ({"sub": U1, "exp": 1_900_000_600, "nbf": 1_900_000_100}, "not valid yet"),
-        ({"sub": U1, "exp": "tomorrow"}, "must be a number"),
-        ({"sub": U1, "exp": True}, "must be a number"),
+        ({"sub": U1, "exp": "tomorrow"}, "must be a whole number"),
+        ({"sub": U1, "exp": True}, "must be a whole number"),
+        ({"sub": U1, "exp": float("inf")}, "must be a whole number"),
+        ({"sub": U1, "exp": float("nan")}, "must be a whole number"),
+        ({"sub": U1, "exp": 1_900_000_600.5}, "must be a whole number"),
+        ({"sub": U1, "exp": 1_900_000_600, "nbf": float("-inf")}, "'nbf' claim must be"),
+        ({"sub": U1, "exp": 1_900_000_600, "iat": float("inf")}, "'iat' claim must be"),
         ({"sub": U1, "exp": 10**400}, None),  # far future: valid, and no overflow
     ],
 )

@@ -5,7 +5,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ugc.errors import UgcError
+from ugc.errors import Invalid, UgcError
 from ugc.events.validation import split_body, validate_body, validate_events
 from ugc.problems import ProblemRegistry
 
@@ -42,6 +42,14 @@ def test_malformed_batches_are_refused_whole(body: Any, status: int) -> None:
     with pytest.raises(UgcError) as caught:
         split_body(body, max_events=10)
     assert status_of(caught.value) == status
+
+
+def test_a_batch_with_unknown_keys_is_refused_naming_them() -> None:
+    with pytest.raises(Invalid) as caught:
+        validate_body(orjson.dumps({"events": [seek()], "pad": "x" * 10, "v": 2}), max_events=10)
+
+    assert status_of(caught.value) == 422
+    assert [e["field"] for e in caught.value.errors] == ["pad", "v"]
 
 
 def test_every_event_type_of_the_contract_validates() -> None:

@@ -88,6 +88,12 @@ def validate_beacon(data: bytes, *, max_events: int) -> tuple[ValidatedEvents, s
 def split_body(body: Any, *, max_events: int) -> tuple[Sequence[Any], bool]:
     """The raw events of a body, and whether it was a batch."""
     if isinstance(body, dict) and "events" in body and "type" not in body:
+        unknown = sorted(str(key) for key in body if key != "events")
+        if unknown:
+            raise EventsMisshapen(
+                "A batch holds only `events`; remove the other keys.",
+                [{"field": key, "reason": "unknown key"} for key in unknown],
+            )
         items = body["events"]
         if not isinstance(items, list):
             raise EventsMisshapen("`events` must be a list of event objects.")

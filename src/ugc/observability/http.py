@@ -20,6 +20,7 @@ import sentry_sdk
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ugc.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from ugc.observability.repeats import Repeats
 from ugc.observability.request_id import HEADER, accept_or_make, request_id_var
 from ugc.observability.scope import EXTRA_HEADERS, ROUTE, USER_ID
 
@@ -46,6 +47,8 @@ class RequestObserver:
         # Labelled children, looked up once: `labels()` takes a lock every call.
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[str, Any] = {}
+        # 429s are logged once per client and route an interval, with a count.
+        self._refusals = Repeats()
         # Sentry is set up before any service is built (`ugc.cli` does it first).
         self._sentry = sentry_sdk.is_initialized()
 
@@ -86,9 +89,15 @@ class RequestObserver:
         if self.access_log == "all" or (
             self.access_log == "errors" and (status >= 400 or elapsed > _SLOW_S)
         ):
+            fields = _access_fields(scope, route, status, elapsed)
+            if status == 429:
+                left_out = self._refusals.take((_client(scope), route))
+                if left_out is None:
+                    return  # counted in the metrics; its line would say nothing new
+                fields["event.left_out"] = left_out
             log.info(
                 "%s %s %d %.1f ms", scope["method"], scope["path"], status, elapsed * 1000,
-                extra=_access_fields(scope, route, status, elapsed),
+                extra=fields,
             )  # fmt: skip
 
 
@@ -136,6 +145,15 @@ def _route(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return str(path) if path else scope.get(ROUTE, "unmatched")
+
+
+def _client(scope: Scope) -> str:
+    """Who to thin a client's lines by: its user when known, else its address."""
+    user = scope.get(USER_ID)
+    if user:
+        return str(user)
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def _access_fields(scope: Scope, route: str, status: int, elapsed: float) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Annotated, TypeVar
+from urllib.parse import unquote_plus
 
 import orjson
 from fastapi import Depends, Request
@@ -11,8 +11,8 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from ugc.auth import Principal, TokenVerifier
+from ugc.errors import Malformed
 from ugc.observability.scope import USER_ID
-from ugc.problems import Problem
 
 
 def json_response(body: object, status: int = 200) -> Response:
@@ -47,22 +47,41 @@ def state_of(request: Request, kind: type[T]) -> T:
     return state
 
 
+def two_credentials() -> Malformed:
+    """Two Authorization headers: which one counts would depend on the route (and
+    on each proxy on the way), so neither does."""
+    return Malformed("Send one Authorization header; this request has several.")
+
+
+def authorization_of(scope: Scope) -> str | None:
+    found = [value for name, value in scope["headers"] if name == b"authorization"]
+    if len(found) > 1:
+        raise two_credentials()
+    return found[0].decode("latin-1") if found else None
+
+
 async def current_user(request: Request) -> Principal:
     verifier = kit_of(request).verifier
-    return identify(request.scope, verifier, request.headers.get("authorization"))
+    return identify(request.scope, verifier, authorization_of(request.scope))
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
-_URL_TOKEN = re.compile(rb"(?:^|&)(?:access_token|token|jwt)=", re.IGNORECASE)
+_TOKEN_NAMES = frozenset({"access_token", "token", "jwt"})
 
 
 def refuse_token_in_url(scope: Scope) -> None:
-    """A token in the query string would land in access logs, proxies' and ours."""
+    """A token in the query string would land in access logs, proxies' and ours.
+    Names are read as a server reads them, percent-decoded (`%61ccess_token`)."""
     query = scope.get("query_string", b"")
-    if query and _URL_TOKEN.search(query):
-        raise Problem(
-            400,
+    if not query or b"=" not in query:
+        return
+    names = {
+        unquote_plus(part.partition("=")[0]).strip().lower()
+        for part in query.decode("latin-1").split("&")
+    }
+    if names & _TOKEN_NAMES:
+        raise Malformed(
             "Send the access token in the Authorization header (or, from sendBeacon, in "
-            "the body's `access_token`), never in the URL: URLs are written to access logs.",
+            "the body's `access_token`), never in the URL: URLs are written to access logs."
         )

@@ -20,7 +20,7 @@ from ugc.auth import Principal
 from ugc.observability.http import ObservedApp, RequestObserver
 from ugc.observability.scope import EXTRA_HEADERS, ROUTE, WHOLE_RESPONSE
 from ugc.problems import PROBLEM_JSON, Problem
-from ugc.web.dependencies import identify
+from ugc.web.dependencies import identify, two_credentials
 from ugc.web.kit import ServiceKit
 from ugc.web.openapi import Operation
 
@@ -153,4 +153,10 @@ def problem_headers(problem: Problem, body: bytes) -> Headers:
 
 
 def request_headers(scope: Scope, wanted: frozenset[bytes]) -> dict[bytes, str]:
-    return {name: value.decode("latin-1") for name, value in scope["headers"] if name in wanted}
+    """The wanted headers by name; two Authorization headers are refused, as on
+    every route (`web.dependencies.authorization_of`)."""
+    pairs = [(name, value) for name, value in scope["headers"] if name in wanted]
+    found = {name: value.decode("latin-1") for name, value in pairs}
+    if len(found) < len(pairs) and sum(name == b"authorization" for name, _ in pairs) > 1:
+        raise two_credentials()
+    return found

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import orjson
 
+from ugc.web.cors import CorsPolicy
+
 
 def raw_problem(status: int, reason: bytes, detail: str, *, headers: bytes = b"") -> bytes:
     body = orjson.dumps(
@@ -21,3 +23,13 @@ def raw_problem(status: int, reason: bytes, detail: str, *, headers: bytes = b""
             body,
         )
     )
+
+
+def with_cors(answer: bytes, headers: list[tuple[bytes, bytes]], cors: CorsPolicy | None) -> bytes:
+    """The answer with the CORS headers a page on an allowed origin needs to read it."""
+    origin = next((value for name, value in headers if name == b"origin"), None)
+    if origin is None or cors is None:
+        return answer
+    extra = b"".join(b"%b: %b\r\n" % pair for pair in cors.answer_headers(origin))
+    head, _, rest = answer.partition(b"\r\n")
+    return head + b"\r\n" + extra + rest

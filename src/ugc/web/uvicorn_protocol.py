@@ -34,7 +34,7 @@ from uvicorn.protocols.http.httptools_impl import (
 from ugc.observability.metrics import HTTP_SHED
 from ugc.observability.scope import WHOLE_RESPONSE
 from ugc.web.cors import CorsPolicy
-from ugc.web.raw_answers import raw_problem
+from ugc.web.raw_answers import raw_problem, with_cors
 
 TESTED_MINOR = (0, 55)
 _HEAD_END = b"\r\n\r\n"
@@ -47,8 +47,8 @@ _NO_BODY = frozenset({204, 304})
 # The protocol's hooks this module overrides; the cycle's and the protocol's
 # fields it reads and sets are exercised by the unit tests on uvicorn's own classes.
 _HOOKS = (
-    "connection_made", "connection_lost", "data_received", "on_headers_complete",
-    "on_body", "on_message_complete",
+    "connection_made", "connection_lost", "data_received", "on_message_begin",
+    "on_headers_complete", "on_body", "on_message_complete",
 )  # fmt: skip
 
 
@@ -108,13 +108,9 @@ class OneWrite:
         content-length of `body`.
         """
         cycle = self._cycle
-        if (
-            cycle is None
-            or cycle.response_started
-            or cycle.disconnected
-            or cycle.flow.write_paused
-            or cycle.access_log
-        ):
+        if cycle is None or cycle.response_started or cycle.disconnected:
+            return False
+        if cycle.flow.write_paused or cycle.access_log:
             return False
         content = [STATUS_LINE[status]]
         for name, value in (*cycle.default_headers, *headers):
@@ -222,6 +218,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         allowed = self.max_header_bytes - (self._head_seen - len(window))
         return window.find(_HEAD_END, 0, max(allowed, 0)) != -1
 
+    def on_message_begin(self) -> None:
+        # A request pipelined behind another begins in the middle of a read.
+        if self._reading_since is None:
+            self._reading_since = self.loop.time()
+        super().on_message_begin()
+
     def on_headers_complete(self) -> None:
         self._in_head = False
         if len(self.tasks) >= self.max_in_flight and self._may_shed():
@@ -250,13 +252,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         return self.url.split(b"?", 1)[0] not in NEVER_SHED
 
     def busy_for(self, headers: list[tuple[bytes, bytes]]) -> bytes:
-        """The 503, with the CORS headers a page on an allowed origin needs to read it."""
-        origin = next((value for name, value in headers if name == b"origin"), None)
-        if origin is None or self.cors is None:
-            return self.busy
-        extra = b"".join(b"%b: %b\r\n" % pair for pair in self.cors.answer_headers(origin))
-        head, _, rest = self.busy.partition(b"\r\n")
-        return head + b"\r\n" + extra + rest
+        return with_cors(self.busy, headers, self.cors)
 
     def on_body(self, body: bytes) -> None:
         if not self._shedding:
@@ -276,8 +272,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return
         since = self._reading_since
         if since is not None and self.loop.time() - since >= self.read_timeout_s:
-            if self.cycle is not None and self.cycle.response_started:
-                self.transport.close()
+            cycle = self.cycle
+            if cycle is not None and cycle.response_started and not cycle.response_complete:
+                self.transport.close()  # an answer is half out: no room for a 408
                 return
             self._refuse(
                 raw_problem(408, b"Request Timeout",
