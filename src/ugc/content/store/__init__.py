@@ -9,6 +9,7 @@ from __future__ import annotations
 from pymongo import AsyncMongoClient
 
 from ugc.content.ports import Stores
+from ugc.content.store.abandoned import AbandonedTransactions
 from ugc.content.store.bookmarks import MongoBookmarks
 from ugc.content.store.mongo import Document
 from ugc.content.store.ratings import MongoRatings
@@ -19,13 +20,15 @@ from ugc.content.store.turns import Turns
 
 def open_stores(client: AsyncMongoClient[Document], database: str) -> Stores:
     """The content stores on `database`; writers of one document take turns within
-    this process (one `Turns` shared by the four)."""
+    this process (one `Turns` shared by the four), and transactions a timeout left
+    open are ended on the server as soon as it answers."""
     db = client[database]
     turns: Turns[str] = Turns()
-    ratings = MongoRatings(client, db, turns)
+    abandoned = AbandonedTransactions(client, timeout_s=client.options.timeout or 5.0)
+    ratings = MongoRatings(client, db, turns, abandoned)
     return Stores(
         ratings=ratings,
-        reviews=MongoReviews(client, db, turns, ratings),
+        reviews=MongoReviews(client, db, turns, ratings, abandoned),
         review_pages=MongoReviewPages(client, db, turns),
-        bookmarks=MongoBookmarks(client, db, turns),
+        bookmarks=MongoBookmarks(client, db, turns, abandoned),
     )

@@ -12,15 +12,20 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ugc.content.errors import NotFound
 from ugc.content.models import Bookmark, Page
 from ugc.content.store import keyset
+from ugc.content.store.abandoned import AbandonedTransactions
 from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.turns import Turns
 
 
 class MongoBookmarks(MongoStore):
     def __init__(
-        self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], turns: Turns[str]
+        self,
+        client: AsyncMongoClient[Document],
+        db: AsyncDatabase[Document],
+        turns: Turns[str],
+        abandoned: AbandonedTransactions | None = None,
     ) -> None:
-        super().__init__(client, db, turns)
+        super().__init__(client, db, turns, abandoned)
         self._bookmarks = db["bookmarks"]
         self._users = db["user_stats"]
 

@@ -36,7 +36,7 @@ async def import_content(
     films: dict[str, Document] = defaultdict(
         lambda: {"count": 0, "sum": 0, "dist": {}, "reviews": 0}
     )
-    users: dict[str, Document] = defaultdict(lambda: {"ratings": 0, "bookmarks": 0})
+    users: dict[str, Document] = defaultdict(lambda: {"bookmarks": 0})
     scores: dict[tuple[str, str], int] = {}
     rating_docs = []
     for user, film_id, score in ratings:
@@ -46,7 +46,6 @@ async def import_content(
         summary["count"] += 1
         summary["sum"] += score
         summary["dist"][str(score)] = summary["dist"].get(str(score), 0) + 1
-        users[user]["ratings"] += 1
         rating_docs.append(
             {"user_id": user, "film_id": film, "score": score, "created_at": now, "updated_at": now}
         )

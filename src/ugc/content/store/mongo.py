@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
@@ -22,6 +23,7 @@ from pymongo.errors import (
 )
 
 from ugc.content.errors import StoreUnavailable
+from ugc.content.store.abandoned import AbandonedTransactions
 from ugc.content.store.turns import Turns
 
 Document = dict[str, Any]
@@ -36,7 +38,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("user_id", ASCENDING), ("film_id", ASCENDING)], unique=True),
         IndexModel([("user_id", ASCENDING), ("_id", DESCENDING)]),
     ],
-    # film_stats (ratings summary, review count) and user_stats (counts) are
+    # film_stats (ratings summary, review count) and user_stats (bookmarks) are
     # keyed by _id: the film's or the user's id.
     "reviews": [
         IndexModel([("film_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
@@ -97,17 +99,22 @@ class MongoStore:
     the stores of a service)."""
 
     def __init__(
-        self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], turns: Turns[str]
+        self,
+        client: AsyncMongoClient[Document],
+        db: AsyncDatabase[Document],
+        turns: Turns[str],
+        abandoned: AbandonedTransactions | None = None,
     ) -> None:
         self._client = client
         self._db = db
         self._turns = turns
+        self._abandoned = abandoned
         self.timeout_s: float | None = client.options.timeout
 
     async def _in_turn(self, key: str, work: Callable[[AsyncClientSession], Awaitable[R]]) -> R:
         """`work` in a transaction, after the others changing `key` in this process."""
         async with self._turns.of(key, timeout_s=self.timeout_s):
-            return await in_transaction(self._client, work)
+            return await in_transaction(self._client, work, self._abandoned)
 
 
 @contextlib.contextmanager
@@ -143,8 +150,20 @@ def translate_errors(
 async def in_transaction(
     client: AsyncMongoClient[Document],
     work: Callable[[AsyncClientSession], Awaitable[R]],
+    abandoned: AbandonedTransactions | None = None,
 ) -> R:
-    """Run `work` in a transaction, retried by the driver on transient conflicts."""
+    """Run `work` in a transaction, retried by the driver on transient conflicts.
+    One given up on (the server did not answer in time, or the call was
+    cancelled) is handed to `abandoned`, which ends it on the server."""
     async with client.start_session() as session:
-        result: R = await session.with_transaction(work)
+        try:
+            result: R = await session.with_transaction(work)
+        except PyMongoError as exc:
+            if abandoned is not None and (isinstance(exc, _UNAVAILABLE) or exc.timeout):
+                abandoned.abandon(session.session_id)
+            raise
+        except asyncio.CancelledError:
+            if abandoned is not None:
+                abandoned.abandon(session.session_id)
+            raise
         return result

@@ -1,7 +1,12 @@
 """Ratings (0-10 per user and film) in MongoDB. One transaction keeps in step with
-each rating: the film's summary (so reading it is one lookup by id), the user's
-count of ratings, and the score shown beside the user's review of the film; the
-counters move as `content.rules.rating_move` says."""
+each rating: the film's summary (so reading it is one lookup by id) and the score
+shown beside the user's review of the film; the summary moves as
+`content.rules.rating_move` says.
+
+A user's count of ratings is counted when read, by the (user_id, film_id) index,
+not kept in a document: one counter per user made every rating of that user write
+the same document, and 50 ratings of 50 films at once conflicted until their
+retries ran out."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from ugc.content.errors import NotFound
 from ugc.content.models import FilmRatingSummary, Page, Rating
 from ugc.content.rules import RatingMove, rating_move, rating_summary
 from ugc.content.store import keyset
+from ugc.content.store.abandoned import AbandonedTransactions
 from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.recent import Recent
 from ugc.content.store.turns import Turns
@@ -26,12 +32,15 @@ SUMMARY_TTL_S = 5.0
 
 class MongoRatings(MongoStore):
     def __init__(
-        self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], turns: Turns[str]
+        self,
+        client: AsyncMongoClient[Document],
+        db: AsyncDatabase[Document],
+        turns: Turns[str],
+        abandoned: AbandonedTransactions | None = None,
     ) -> None:
-        super().__init__(client, db, turns)
+        super().__init__(client, db, turns, abandoned)
         self._ratings = db["ratings"]
         self._films = db["film_stats"]
-        self._users = db["user_stats"]
         self._reviews = db["reviews"]
         self._recent_films: Recent[str, Document] = Recent(ttl_s=SUMMARY_TTL_S, size=10_000)
 
@@ -48,13 +57,6 @@ class MongoRatings(MongoStore):
                 session=session,
             )
             move = rating_move(before["score"] if before else None, score)
-            if move.count:
-                await self._users.update_one(
-                    {"_id": user_id},
-                    {"$inc": {"ratings": move.count}},
-                    upsert=True,
-                    session=session,
-                )
             await self._films.update_one(
                 {"_id": film}, {"$inc": _summary_change(move)}, upsert=True, session=session
             )
@@ -80,9 +82,6 @@ class MongoRatings(MongoStore):
             move = rating_move(gone["score"], None)
             await self._films.update_one(
                 {"_id": film}, {"$inc": _summary_change(move)}, session=session
-            )
-            await self._users.update_one(
-                {"_id": user_id}, {"$inc": {"ratings": -1}}, session=session
             )
             await self._show_beside_review(film, user_id, None, session)
             return True
@@ -112,10 +111,9 @@ class MongoRatings(MongoStore):
         found, cursor = await keyset.page(
             self._ratings, {"user_id": user_id}, limit=limit, after=after
         )
-        stats = await self._users.find_one({"_id": user_id}, projection={"ratings": True})
         return Page[Rating](
             items=[_rating(doc) for doc in found],
-            total=int((stats or {}).get("ratings", 0)),
+            total=await self._ratings.count_documents({"user_id": user_id}),
             next_cursor=cursor,
         )
 

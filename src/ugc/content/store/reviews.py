@@ -22,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 from ugc.content.errors import AlreadyExists, NotFound
 from ugc.content.models import Review, ReviewIn, ReviewPatch, VoteResult, VoteValue
 from ugc.content.rules import points, vote_move
+from ugc.content.store.abandoned import AbandonedTransactions
 from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.ratings import MongoRatings
 from ugc.content.store.turns import Turns
@@ -36,8 +37,9 @@ class MongoReviews(MongoStore):
         db: AsyncDatabase[Document],
         turns: Turns[str],
         ratings: MongoRatings,
+        abandoned: AbandonedTransactions | None = None,
     ) -> None:
-        super().__init__(client, db, turns)
+        super().__init__(client, db, turns, abandoned)
         self._reviews = db["reviews"]
         self._votes = db["review_votes"]
         self._films = db["film_stats"]
