@@ -15,7 +15,10 @@ Measures, in one run, with wrk as the load generator in its own process:
       what refusing costs when no client backs off: the refused reconnect at
       once, and wait in the listen queue for the server to accept them, so the
       requests that open a connection are timed apart. A third run has 1,000
-      clients that wait as Retry-After says (with jitter, as the tracker does).
+      clients that wait as Retry-After says (with jitter, as the tracker does);
+  (e) the cost of durability: (a) and (b) again against a second API process on a
+      broker that keeps its log in the local object store (`ugc dev`'s default),
+      and the ratios to the same figures on the in-memory broker (`--ephemeral`).
 Every request carries an Origin header, as a web player's do (CORS headers on
 every answer). The runs alternate between the API and its baselines so that both
 see the same machine; each ratio is the median of the per-round ratios.
@@ -51,7 +54,7 @@ from bench.harness import (
 from bench.overload import Answers, overload, polite, request
 from ugc.auth import issue_token, load_keys
 from ugc.devstack.processes import free_port
-from ugc.devstack.servers import LocalBroker
+from ugc.devstack.servers import LocalBroker, LocalObjectStore
 from ugc.events.contract import EVENT_ADAPTER
 from ugc.events.records import Arrival
 from ugc.events.topics import ensure_topic
@@ -115,14 +118,20 @@ def main() -> None:
     pin_self_to_other_cpu()
     with scratch_dir("ugc-bench-") as workdir:
         broker = LocalBroker(free_port(), workdir)
-        broker.start()
+        objects = LocalObjectStore(free_port(), workdir / "objects", workdir)
+        durable = LocalBroker(free_port(), workdir / "durable", objects)
+        started: list[LocalObjectStore | LocalBroker] = []
         try:
-            run(broker, workdir, args)
+            for server in (broker, objects, durable):
+                server.start()
+                started.append(server)
+            run(broker, durable, workdir, args)
         finally:
-            broker.stop()
+            for server in reversed(started):
+                server.stop()
 
 
-def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
+def run(broker: LocalBroker, durable: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         environment="test",
@@ -133,6 +142,7 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
         kafka_topic=TOPIC,
     )
     asyncio.run(ensure_topic(settings.kafka))
+    asyncio.run(ensure_topic(settings.replace(kafka_bootstrap=durable.bootstrap).kafka))
     keys = load_keys(settings)
     tokens = [
         issue_token(keys, subject=str(uuid.uuid4()), roles=[], ttl_s=7200) for _ in range(USERS)
@@ -185,10 +195,14 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
                 connections=OVERLOAD_CONNECTIONS, seconds=10, probe_requests=wire,
             )  # fmt: skip
     rounds: list[dict[str, float]] = []
-    results: dict[str, list[WrkResult]] = {"bare": [], "single": [], "batch": []}
+    results: dict[str, list[WrkResult]] = {
+        "bare": [], "single": [], "batch": [], "durable single": [], "durable batch": [],
+    }  # fmt: skip
+    durable_env = {**env, "UGC_KAFKA_BOOTSTRAP": durable.bootstrap}
     with (
         http_server("bare-asgi", uvicorn_bare, env, workdir) as bare_url,
         http_server("events-api", api_argv, env, workdir) as api_url,
+        http_server("events-api-durable", api_argv, durable_env, workdir) as durable_url,
     ):
         wrk(api_url + "/api/v1/events", single)  # warm-up
         for number in range(1, args.rounds + 1):
@@ -201,6 +215,8 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
             results["bare"].append(bare)
             results["single"].append(one)
             results["batch"].append(hundred)
+            results["durable single"].append(wrk(durable_url + "/api/v1/events", single))
+            results["durable batch"].append(wrk(durable_url + "/api/v1/events", batch))
             assert "access-control-allow-origin" in httpx.post(
                 api_url + "/api/v1/events", content=single,
                 headers={**headers, "Authorization": f"Bearer {tokens[0]}"},
@@ -212,6 +228,10 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
                     "batch_vs_raw_packed": hundred.requests_per_s * 100 / raw_packed,
                     "raw": raw,
                     "raw_packed": raw_packed,
+                    "durable_single_vs_memory": results["durable single"][-1].requests_per_s
+                    / one.requests_per_s,
+                    "durable_batch_vs_memory": results["durable batch"][-1].requests_per_s
+                    / hundred.requests_per_s,
                 }
             )
     report(
@@ -222,6 +242,30 @@ def run(broker: LocalBroker, workdir: Path, args: argparse.Namespace) -> None:
         args,
     )
     report_overload(overloaded)
+    report_durability(results, rounds)
+
+
+def report_durability(results: dict[str, list[WrkResult]], rounds: list[dict[str, float]]) -> None:
+    single, batch = median_of(results["durable single"]), median_of(results["durable batch"])
+    single_ratio = statistics.median(r["durable_single_vs_memory"] for r in rounds)
+    batch_ratio = statistics.median(r["durable_batch_vs_memory"] for r in rounds)
+    table = Table(title="(e) the broker's log in the local object store (ugc dev's default)")
+    for column in ("figure", "value", "ratio to the in-memory broker"):
+        table.add_column(column, justify="right")
+    table.add_row("single-event requests/s", f"{single.requests_per_s:,.0f}", f"{single_ratio:.2f}")
+    table.add_row(
+        "events/s, batches of 100", f"{batch.requests_per_s * 100:,.0f}", f"{batch_ratio:.2f}"
+    )
+    table.add_row("single p50 / p99 ms", f"{single.p50_ms:.2f} / {single.p99_ms:.2f}", "")
+    table.add_row("non-2xx responses", str(single.non_2xx + batch.non_2xx), "")
+    console.print(table)
+    figures = {
+        "durable_single": single.__dict__,
+        "durable_batch": batch.__dict__,
+        "durable_single_vs_memory": single_ratio,
+        "durable_batch_vs_memory": batch_ratio,
+    }
+    console.print(f"saved {save('ingest-durability', figures)}")
 
 
 OVERLOAD_CONNECTIONS, OVERLOAD_IN_FLIGHT = 1000, 32

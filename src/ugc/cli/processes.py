@@ -25,6 +25,13 @@ ServiceOpener = Callable[[Settings], AbstractAsyncContextManager["Service"]]
 def dev(
     port: PortOption = None,
     data_dir: Annotated[Path | None, typer.Option(help="Local data [default: ./.ugc]")] = None,
+    ephemeral: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the broker's events in memory: faster, but a restart or a crash "
+            "loses what was not loaded yet, and every offset"
+        ),
+    ] = False,
 ) -> None:
     """Start the whole platform locally: broker, document store, ClickHouse and the APIs."""
     from ugc.devstack.platform import LocalPlatform  # noqa: PLC0415 - per command
@@ -32,7 +39,7 @@ def dev(
 
     settings = settings_of(port=port, data_dir=data_dir)
     observed(settings, "ugc-dev", readable=sys.stdout.isatty())
-    with LocalPlatform(settings) as resolved:
+    with LocalPlatform(settings, ephemeral=ephemeral) as resolved:
         http = resolved.http
         base = f"http://{http.host}:{http.port}"
         where = resolved.clickhouse.url or resolved.data_dir / "clickhouse"
@@ -42,8 +49,9 @@ def dev(
         console.print(f"  content API docs {base}/docs/content")
         console.print(f"  analytics docs   {base}/docs/analytics")
         console.print(f"  metrics          {base}/metrics")
+        kept = "in memory only (--ephemeral)" if ephemeral else "kept under the data directory"
         console.print(
-            f"  Kafka            {resolved.kafka.bootstrap}  topic {resolved.kafka.topic}"
+            f"  Kafka            {resolved.kafka.bootstrap}  topic {resolved.kafka.topic}, {kept}"
         )
         console.print(f"  MongoDB          {resolved.mongo.url}")
         console.print(f"  ClickHouse       {where}  (the loader runs in this process)")

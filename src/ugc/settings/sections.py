@@ -174,3 +174,5 @@ class DevSettings(Section):
     PREFIX = "dev_"
     kafka_port: int = Field(default=9092, ge=0, le=65535)
     mongo_port: int = Field(default=27017, ge=0, le=65535)
+    # The S3-compatible store the durable local broker keeps its log in.
+    object_store_port: int = Field(default=9094, ge=0, le=65535)

@@ -1,0 +1,185 @@
+"""`ugc dev` keeps what it acknowledged: across a plain restart, and when its
+whole process group is killed right after a burst. Every acknowledged event is
+in ClickHouse exactly once afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_SECRET
+from ugc.auth import issue_token, load_keys
+from ugc.devstack.processes import ManagedProcess, free_port, port_open, wait_until
+from ugc.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+VIEWER = str(uuid.uuid4())
+_SERVERS = ("KAFKA", "MONGO", "OBJECT_STORE")
+START_S = 90.0
+LOADED_S = 60.0
+
+
+class Dev:
+    """`ugc dev` on one data directory and fixed ports, started and stopped at will."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.data = workdir / "data"
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "UGC_ENVIRONMENT": "test",
+            "UGC_JWT_SECRET": TEST_SECRET,
+            "UGC_DATA_DIR": str(self.data),
+            "UGC_DEV_KAFKA_PORT": str(free_port()),
+            "UGC_DEV_MONGO_PORT": str(free_port()),
+            "UGC_DEV_OBJECT_STORE_PORT": str(free_port()),
+        }
+        self.log = workdir / "ugc-dev.log"
+        self.process: ManagedProcess | None = None
+        keys = load_keys(Settings(_env_file=None, data_dir=self.data, jwt_secret=TEST_SECRET))  # type: ignore[call-arg, arg-type]
+        token = issue_token(keys, subject=VIEWER, roles=[], ttl_s=3600)
+        self.auth = {"Authorization": f"Bearer {token}"}
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "ugc", "dev", "--port", str(self.port)]
+        self.process = ManagedProcess("ugc-dev", argv, self.log, env=self.env)
+        self.process.start()
+        wait_until(
+            lambda: self.process is not None and self._ready(), timeout=START_S, what="ugc dev"
+        )
+
+    def _ready(self) -> bool:
+        assert self.process is not None
+        self.process.check_alive()
+        try:
+            return httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:  # Ctrl-C's SIGINT and the SIGTERM a supervisor sends end alike
+        if self.process is not None:
+            self.process.stop(timeout=30)
+
+    def kill(self) -> None:
+        """SIGKILL to ugc dev and to each server it started (each in a group of its
+        own), all at once: nothing gets to flush or say goodbye."""
+        assert self.process is not None
+        assert self.process.pid is not None
+        pid = self.process.pid
+        children = [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+        for group in (pid, *children):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+        self.process.kill()
+        ports = [self.port] + [int(self.env[f"UGC_DEV_{part}_PORT"]) for part in _SERVERS]
+        wait_until(lambda: not any(port_open("127.0.0.1", p) for p in ports), timeout=30,
+                   what="the killed servers' ports")  # fmt: skip
+
+    def films_watched(self) -> int:
+        path = f"{self.base}/api/v1/analytics/users/me/films/count"
+        answer = httpx.get(path, headers=self.auth, timeout=5)
+        answer.raise_for_status()
+        films: int = answer.json()["films"]
+        return films
+
+    def rows(self) -> tuple[int, int]:
+        """(rows with FINAL, distinct event ids) of the viewer, read from the warehouse
+        directly once `ugc dev` is stopped (chdb lets one process open it)."""
+        query = (
+            "SELECT count(), uniqExact(event_id) FROM ugc.events FINAL "
+            f"WHERE user_id = '{VIEWER}' FORMAT CSV"
+        )
+        script = (
+            "import sys; from chdb import session; "
+            "print(session.Session(sys.argv[1]).query(sys.argv[2]))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(self.data / "clickhouse"), query],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        count, distinct = out.strip().split(",")
+        return int(count), int(distinct)
+
+
+def plays(count: int) -> list[dict[str, Any]]:
+    """Events of as many films, each with its own id."""
+    return [
+        {
+            "type": "view_progress",
+            "event_id": str(uuid.uuid4()),
+            "film_id": str(uuid.uuid4()),
+            "position_sec": 60.0,
+        }
+        for _ in range(count)
+    ]
+
+
+async def send(dev: Dev, events: list[dict[str, Any]], *, per_request: int) -> int:
+    """Send the events concurrently; how many the platform acknowledged."""
+    async with httpx.AsyncClient(base_url=dev.base, headers=dev.auth, timeout=30) as client:
+        answers = await asyncio.gather(
+            *(
+                client.post("/api/v1/events", json={"events": events[i : i + per_request]})
+                for i in range(0, len(events), per_request)
+            )
+        )
+    acknowledged = 0
+    for answer in answers:
+        assert answer.status_code == 202, answer.text
+        acknowledged += answer.json()["accepted"]
+    return acknowledged
+
+
+def loaded(dev: Dev, films: int) -> None:
+    wait_until(lambda: dev.films_watched() >= films, timeout=LOADED_S, what=f"{films} films")
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Any:
+    platform = Dev(tmp_path)
+    yield platform
+    platform.stop()
+
+
+async def test_a_restart_keeps_every_event_and_loads_new_ones_once(dev: Dev) -> None:
+    dev.start()
+    assert await send(dev, plays(40), per_request=1) == 40
+    loaded(dev, 40)
+    dev.stop()
+
+    dev.start()
+    assert await send(dev, plays(40), per_request=1) == 40
+    loaded(dev, 80)
+    dev.stop()
+
+    assert dev.rows() == (80, 80)
+
+
+async def test_a_killed_process_group_keeps_every_acknowledged_event(dev: Dev) -> None:
+    dev.start()
+    acknowledged = await send(dev, plays(500), per_request=10)
+    dev.kill()  # SIGKILL to ugc dev's process group, right after the last 202
+
+    dev.start()
+    loaded(dev, acknowledged)
+    dev.stop()
+
+    assert dev.rows() == (acknowledged, acknowledged)
