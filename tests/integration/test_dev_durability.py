@@ -70,7 +70,14 @@ class Dev:
 
     def stop(self) -> None:  # Ctrl-C's SIGINT and the SIGTERM a supervisor sends end alike
         if self.process is not None:
-            self.process.stop(timeout=30)
+            self.process.stop(timeout=60)
+            self._servers_gone()
+
+    def _servers_gone(self) -> None:
+        """Every port free again: the servers ugc dev started have exited too."""
+        ports = [self.port] + [int(self.env[f"UGC_DEV_{part}_PORT"]) for part in _SERVERS]
+        wait_until(lambda: not any(port_open("127.0.0.1", p) for p in ports), timeout=60,
+                   what="the servers' ports")  # fmt: skip
 
     def kill(self) -> None:
         """SIGKILL to ugc dev and to each server it started (each in a group of its
@@ -87,9 +94,7 @@ class Dev:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(group, signal.SIGKILL)
         self.process.kill()
-        ports = [self.port] + [int(self.env[f"UGC_DEV_{part}_PORT"]) for part in _SERVERS]
-        wait_until(lambda: not any(port_open("127.0.0.1", p) for p in ports), timeout=30,
-                   what="the killed servers' ports")  # fmt: skip
+        self._servers_gone()
 
     def films_watched(self) -> int:
         path = f"{self.base}/api/v1/analytics/users/me/films/count"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -24,6 +25,16 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -99,9 +110,13 @@ class ManagedProcess:
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout)
-        except subprocess.TimeoutExpired:
+            # A server may leave workers of its own behind the leader, holding its
+            # port: the next start on that port must find it free.
+            wait_until(lambda: not _group_alive(process.pid), timeout=timeout, what=self.name)
+        except (subprocess.TimeoutExpired, TimeoutError):
             log.warning("%s did not stop in %.0f s; killing it", self.name, timeout)
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
     def freeze(self) -> None:
