@@ -40,6 +40,10 @@ class Conflict(UgcError):
     """It exists already, or the state does not allow the change."""
 
 
+class TooSlow(UgcError):
+    """The request did not arrive within the time it was allowed."""
+
+
 class TooLarge(UgcError):
     pass
 

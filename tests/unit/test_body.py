@@ -6,7 +6,9 @@ import pytest
 
 from ugc.errors import UgcError
 from ugc.events.body import (
+    BEACON_MAX_BYTES,
     EventBodyLimits,
+    anonymous_limits,
     check_content_type,
     check_declared_length,
     decode_content,
@@ -86,3 +88,14 @@ def test_bad_json_is_400(raw: bytes) -> None:
     with pytest.raises(UgcError) as caught:
         parse_json(raw)
     assert status_of(caught.value) == 400
+
+
+def test_a_body_read_before_anyone_is_known_is_a_beacons_at_most() -> None:
+    limits = EventBodyLimits(1024 * 1024, 10_000_000, 200)
+
+    bounded = anonymous_limits(None, limits)
+    assert bounded.max_body_bytes == BEACON_MAX_BYTES == 64 * 1024
+    assert anonymous_limits("identity", limits) == bounded
+    with pytest.raises(UgcError) as caught:
+        anonymous_limits("gzip", limits)  # refused before a byte is inflated
+    assert status_of(caught.value) == 415

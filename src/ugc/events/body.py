@@ -21,6 +21,12 @@ JSON_TYPES = frozenset({"application/json"})
 # navigator.sendBeacon with a string body sends text/plain.
 BEACON_TYPES = frozenset({"text/plain"})
 _CHUNK = 64 * 1024
+# A body that carries its own token (a sendBeacon's) is read before anyone is
+# authenticated, so it gets no more than a browser's beacon can hold (64 KiB in
+# all of them), uncompressed (a beacon cannot say Content-Encoding), and no
+# longer than a body that small needs on any link.
+BEACON_MAX_BYTES = 64 * 1024
+BEACON_READ_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,20 @@ def check_declared_length(content_length: str | None, limits: EventBodyLimits) -
     declared = declared_length(content_length)
     if declared is not None and declared > limits.max_body_bytes:
         raise too_large(limits.max_body_bytes, "request body")
+
+
+def anonymous_limits(content_encoding: str | None, limits: EventBodyLimits) -> EventBodyLimits:
+    """The limits of a body read before its sender is known: a beacon's."""
+    if (content_encoding or "identity").strip().lower() != "identity":
+        raise BodyNotSupported(
+            "A body that carries its access token is read uncompressed, as browsers send "
+            "beacons; to send gzip, put the token in the Authorization header."
+        )
+    return EventBodyLimits(
+        max_body_bytes=min(limits.max_body_bytes, BEACON_MAX_BYTES),
+        max_decompressed_bytes=limits.max_decompressed_bytes,
+        max_decompression_ratio=limits.max_decompression_ratio,
+    )
 
 
 def decode_content(raw: bytes, encoding: str | None, limits: EventBodyLimits) -> bytes:

@@ -7,18 +7,22 @@ routing and dependency machinery; what it does is all in the modules it calls
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 from starlette.types import Receive, Scope
 
 from ugc.events.body import (
+    BEACON_READ_S,
     EventBodyLimits,
+    anonymous_limits,
     check_content_type,
     check_declared_length,
     decode_content,
     too_large,
 )
 from ugc.events.contract import EventBatch
-from ugc.events.errors import BodyMalformed
+from ugc.events.errors import BodyMalformed, BodyTooSlow
 from ugc.events.service import EventAcceptor
 from ugc.events.validation import AcceptedEvents, validate_beacon, validate_body
 from ugc.observability.request_id import current_request_id
@@ -53,8 +57,19 @@ class EventsEndpoint(DirectEndpoint):
         # A bad token is refused before the body is read, unless the body is a
         # beacon's, which may carry the token itself.
         early = self.principal(scope, authorization) if authorization or not beacon else None
-        raw = await _read_body(receive, headers.get(b"content-length"), self.limits)
-        data = decode_content(raw, headers.get(b"content-encoding"), self.limits)
+        length, encoding = headers.get(b"content-length"), headers.get(b"content-encoding")
+        if early is None:  # nobody known yet: no more is read than a beacon can send
+            limits = anonymous_limits(encoding, self.limits)
+            try:
+                async with asyncio.timeout(BEACON_READ_S):
+                    raw = await _read_body(receive, length, limits)
+            except TimeoutError:
+                raise BodyTooSlow(
+                    f"A body carrying its token must arrive within {BEACON_READ_S:g} s."
+                ) from None
+        else:
+            raw = await _read_body(receive, length, self.limits)
+        data = decode_content(raw, encoding, self.limits)
         del raw
         if beacon:
             checked, token = validate_beacon(data, max_events=self.max_events)
@@ -117,6 +132,7 @@ OPERATION: Operation = operation(
     },
     problems={
         400: "Malformed JSON or gzip, or a decompression bomb.",
+        408: "A body carrying its own token (a beacon's) did not arrive within 2 s.",
         401: "Missing, expired, badly signed or malformed access token.",
         413: "Body or batch over the limits.",
         415: "Unsupported Content-Type or Content-Encoding.",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ugc.errors import Invalid, Malformed, TooLarge, Unavailable, Unsupported
+from ugc.errors import Invalid, Malformed, TooLarge, TooSlow, Unavailable, Unsupported
 
 
 class BodyMalformed(Malformed):
@@ -15,6 +15,10 @@ class BodyMalformed(Malformed):
 
 class BodyTooLarge(TooLarge):
     pass
+
+
+class BodyTooSlow(TooSlow):
+    """A body read before anyone was authenticated took longer than a beacon's may."""
 
 
 class BodyNotSupported(Unsupported):

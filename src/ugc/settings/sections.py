@@ -46,6 +46,9 @@ class HttpSettings(Section):
     # Requests a process works on at once; past it, new ones get 503 at once
     # (health and metrics excepted) instead of queueing behind the others.
     max_in_flight: int = Field(default=512, ge=1)
+    # Requests with no credential in their headers (beacons carry it in the body)
+    # are held apart from that budget: at most this many in flight per client address.
+    max_anonymous_per_client: int = Field(default=16, ge=1)
     # Browser origins allowed to call the APIs: exact (https://cinema.example) or
     # patterns (https://*.cinema.example, http://localhost:*). Unset: none in
     # production, any localhost and 127.0.0.1 port otherwise. `*` is refused.

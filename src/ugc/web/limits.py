@@ -6,11 +6,15 @@ with `declared_length`, so a bad one is the same 400 everywhere."""
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ugc.errors import Malformed, TooLarge
+from ugc.auth import TokenVerifier
+from ugc.errors import Malformed, TooLarge, UgcError
 from ugc.problems import ProblemRegistry
+from ugc.web.dependencies import authorization_of, identify
 
 
 def declared_length(value: str | bytes | None) -> int | None:
@@ -66,3 +70,34 @@ def _content_length(scope: Scope) -> bytes | None:
         if name == b"content-length":
             return bytes(value)
     return None
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class CredentialsBeforeBody:
+    """A framework route reads its body before its dependencies check the token, so
+    a stranger could make it read (and hold a slot for) a slow body: here a request
+    that may carry one shows a valid token first, or is answered 401 unread. Every
+    route with a body needs a user; the routes' own check then finds it verified."""
+
+    def __init__(self, api: FastAPI, verifier: TokenVerifier, problems: ProblemRegistry) -> None:
+        self.app = api
+        self.routes = api.router.routes
+        self.verifier = verifier
+        self.problems = problems
+
+    def _routed(self, scope: Scope) -> bool:
+        """Whether a route takes this request (path and method): others get their
+        404 or 405 as before."""
+        return any(route.matches(scope)[0] is Match.FULL for route in self.routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in _BODY_METHODS and self._routed(scope):
+            try:
+                identify(scope, self.verifier, authorization_of(scope))
+            except UgcError as refused:
+                problem = self.problems.answer(refused, scope["path"])
+                await problem.to_response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ugc.problems import Problem
 from ugc.settings import HttpSettings, Settings
+from ugc.web.anonymous import AnonymousBudget
 from ugc.web.cors import CorsPolicy
 from ugc.web.kit import ServiceKit
 from ugc.web.raw_answers import raw_problem
@@ -118,6 +119,7 @@ def server_config(
             max_in_flight=settings.max_in_flight,
             retry_after_s=settings.retry_after_s,
             cors=cors,
+            anonymous_per_client=settings.max_anonymous_per_client,
         ),
         timeout_keep_alive=max(1, round(settings.keep_alive_s)),
         access_log=False,
@@ -146,6 +148,7 @@ def guarded(
     max_in_flight: int,
     retry_after_s: int,
     cors: CorsPolicy | None,
+    anonymous_per_client: int,
 ) -> type[GuardedHttpProtocol]:
     """The protocol class with these limits, for uvicorn's `http=`."""
     busy = raw_problem(
@@ -163,5 +166,7 @@ def guarded(
             "max_in_flight": max_in_flight,
             "busy": busy,
             "cors": cors,
+            # Shared by the server's connections: one budget of strangers per process.
+            "anonymous": AnonymousBudget(per_client=anonymous_per_client),
         },
     )

@@ -22,7 +22,7 @@ from ugc.web.cors import Cors
 from ugc.web.direct import DirectEndpoint, DirectRoute, DirectRoutes
 from ugc.web.health import ReadinessCheck, health_router
 from ugc.web.kit import ServiceKit
-from ugc.web.limits import RouteBodyLimit
+from ugc.web.limits import CredentialsBeforeBody, RouteBodyLimit
 from ugc.web.openapi import Operation, publish
 
 
@@ -44,7 +44,8 @@ class Service:
         metrics = DirectRoute("/metrics", "GET", make_asgi_app())
         self.direct_routes = [_observed(r, kit) for r in (metrics, *direct_routes)]
         observer = kit.observer
-        framework = RouteBodyLimit(api, kit.settings.http.max_request_body_bytes, kit.problems)
+        checked = CredentialsBeforeBody(api, kit.verifier, kit.problems)
+        framework = RouteBodyLimit(checked, kit.settings.http.max_request_body_bytes, kit.problems)
         routed = DirectRoutes(ObservedApp(framework, observer), self.direct_routes, observer)
         # What a server calls: one layer less on every request than `self`.
         self.asgi: ASGIApp = Cors(routed, kit.cors, observer)

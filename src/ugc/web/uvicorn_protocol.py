@@ -8,13 +8,9 @@ module alone, `pyproject.toml` pins uvicorn to the minor release it was tested
 with (`TESTED_MINOR`), and `check_uvicorn()` (run by every server at start and
 by a unit test) fails loudly, naming what is missing, on a release that moved it.
 
-The guards (each explained where it is done): the request line and headers
-within `max_header_bytes` (431), a whole request within `read_timeout_s` (408),
-at most `max_in_flight` requests worked on (503 at once, health and metrics
-never shed), refusals closed as nginx's lingering close does. One write: a
-response's head leaves joined to its body (`OneWrite`); a handler with its
-whole answer gives it to `OneWrite.respond`, found in the scope under
-`WHOLE_RESPONSE`.
+The guards, each explained where it is done: head size (431), read deadline
+(408), requests in flight (503 at once; strangers apart, `web.anonymous`),
+lingering close. One write: `OneWrite`, found in the scope at `WHOLE_RESPONSE`.
 """
 
 from __future__ import annotations
@@ -33,6 +29,7 @@ from uvicorn.protocols.http.httptools_impl import (
 
 from ugc.observability.metrics import HTTP_SHED
 from ugc.observability.scope import WHOLE_RESPONSE
+from ugc.web.anonymous import AnonymousBudget, has_credential
 from ugc.web.cors import CorsPolicy
 from ugc.web.raw_answers import raw_problem, with_cors
 
@@ -44,8 +41,7 @@ NEVER_SHED = frozenset({b"/healthz", b"/readyz", b"/metrics"})
 # the same test keeps control characters out of them too.
 _UNSAFE_HEADER = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _NO_BODY = frozenset({204, 304})
-# The protocol's hooks this module overrides; the cycle's and the protocol's
-# fields it reads and sets are exercised by the unit tests on uvicorn's own classes.
+# The hooks overridden here; the fields used are exercised by tests on uvicorn's classes.
 _HOOKS = (
     "connection_made", "connection_lost", "data_received", "on_message_begin",
     "on_headers_complete", "on_body", "on_message_complete",
@@ -72,15 +68,10 @@ def check_uvicorn() -> None:
 
 
 class OneWrite:
-    """The transport as one response's cycle sees it: the first write after the
-    response started (the head) is held, and goes out joined to the next (the
-    body), or alone when the response completes without one (HEAD, 304) or the
-    connection is closed. Everything else passes straight through.
-
-    The cycle holds this as its transport, so this lets go of the cycle as soon
-    as the head is seen: a reference back would make every request's cycle,
-    scope and messages garbage only the cyclic collector can free (measured: a
-    tenth of the events API's CPU in collections).
+    """The transport as one response's cycle sees it: the head is held and goes out
+    joined to the body (or alone when there is none, or on close); the rest passes.
+    It lets go of the cycle once the head is seen: a reference back made every
+    request garbage for the cyclic collector (a tenth of the events API's CPU).
     """
 
     __slots__ = ("_cycle", "_head", "_transport")
@@ -101,12 +92,9 @@ class OneWrite:
             self._transport.write(data)  # a 100 Continue, or the rest of a body
 
     def respond(self, status: int, headers: Sequence[tuple[bytes, bytes]], body: bytes) -> bool:
-        """The whole response in one write, as uvicorn's cycle would send it as two
-        messages; False (nothing done) where that is not the simple case: the
-        response already started, writes paused or the client gone, an access log
-        to write, or a header uvicorn would refuse. `headers` must hold the
-        content-length of `body`.
-        """
+        """The whole response (`headers` with its content-length) in one write, as the
+        cycle would send it; False, nothing done, outside the simple case (started,
+        paused, client gone, access log, a header uvicorn would refuse)."""
         cycle = self._cycle
         if cycle is None or cycle.response_started or cycle.disconnected:
             return False
@@ -152,27 +140,25 @@ class OneWrite:
         return getattr(self._transport, name)
 
 
-def flushed_before(held: OneWrite, then: Callable[[], None]) -> Callable[[], None]:
+def _first(step: Callable[[], None], then: Callable[[], None]) -> Callable[[], None]:
     def on_response() -> None:
-        held.flush()
+        step()
         then()
 
     return on_response
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
-    """Set `max_header_bytes` and `read_timeout_s` on the class (`guarded(...)`).
-
-    The hot path pays a counter and a clock read per request: each connection has
-    one timer, ticking every half timeout, that looks at when the request being
-    read began, instead of a timer armed and cancelled for every request.
-    """
+    """Limits are set on the class (`guarded(...)`). Each connection has one timer,
+    ticking every half timeout, that looks at when the request being read began,
+    instead of a timer armed and cancelled for every request."""
 
     max_header_bytes = 16 * 1024
     read_timeout_s = 10.0
     max_in_flight = 512
     busy = b""  # the 503, made once by `guarded`
     cors: CorsPolicy | None = None
+    anonymous: AnonymousBudget | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -183,6 +169,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._reading_since: float | None = None
         self._ticker: asyncio.TimerHandle | None = None
         self._refused = False
+        self._stranger: str | None = None  # whose anonymous request is in flight
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -190,6 +177,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._ticker = self.loop.call_later(self.read_timeout_s / 2, self._tick)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._release_stranger()
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
@@ -226,7 +214,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        if len(self.tasks) >= self.max_in_flight and self._may_shed():
+        budget, client = self.anonymous, self.client[0] if self.client else "unknown"
+        stranger = budget is not None and not has_credential(self.headers) and self._may_shed()
+        if stranger:  # held apart from authenticated work, and bounded per client
+            refused = not budget.admit(client)  # type: ignore[union-attr]
+        else:
+            strangers = budget.total if budget is not None else 0
+            refused = len(self.tasks) - strangers >= self.max_in_flight and self._may_shed()
+        if refused:
             self._shedding = True
             HTTP_SHED.inc()
             # Closing makes a client that ignores Retry-After reconnect before it
@@ -240,8 +235,18 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if cycle is not None and cycle is not previous:  # not an upgrade
             held = OneWrite(self.transport, cycle)
             cycle.transport = held  # type: ignore[assignment]
-            cycle.on_response = flushed_before(held, cycle.on_response)
+            cycle.on_response = _first(held.flush, cycle.on_response)
             cycle.scope[WHOLE_RESPONSE] = held  # type: ignore[literal-required]
+            if stranger:  # its share is freed when it is answered, or its client gone
+                self._stranger = client
+                cycle.on_response = _first(self._release_stranger, cycle.on_response)
+        elif stranger:
+            budget.release(client)  # type: ignore[union-attr]
+
+    def _release_stranger(self) -> None:
+        if self._stranger is not None and self.anonymous is not None:
+            self.anonymous.release(self._stranger)
+        self._stranger = None
 
     def _may_shed(self) -> bool:
         """Not health or metrics, and no earlier answer pending on this connection
