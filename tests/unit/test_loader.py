@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from ugc.loader.batch import batch_token
 from ugc.loader.loader import Loader
 from ugc.loader.ports import DeadLetterUnavailable
 from ugc.settings import LoaderSettings
@@ -33,18 +34,22 @@ class FakeRecord:
     value: bytes
     key: bytes = b"user"
     headers: tuple[tuple[str, bytes], ...] = (("x-request-id", b"req"),)
+    timestamp: int = 1_764_000_000_000
 
 
 class FakeSource:
     """Partitions of records, handed out in offset order; commits remembered."""
 
-    def __init__(self, values: Mapping[int, Sequence[bytes]]) -> None:
+    def __init__(
+        self, values: Mapping[int, Sequence[bytes]], committed: Mapping[int, int] | None = None
+    ) -> None:
         self.pending = {
             TP(TOPIC, p): [FakeRecord(TOPIC, p, n, v) for n, v in enumerate(vs)]
             for p, vs in values.items()
         }
         self.ends = {tp: len(records) for tp, records in self.pending.items()}
         self.commits: list[dict[Any, int]] = []
+        self.committed_before = {TP(TOPIC, p): n for p, n in (committed or {}).items()}
 
     async def getmany(self, *, timeout_ms: int, max_records: int) -> dict[Any, list[FakeRecord]]:
         out: dict[Any, list[FakeRecord]] = {}
@@ -62,6 +67,9 @@ class FakeSource:
 
     def highwater(self, partition: Any) -> int | None:
         return self.ends.get(partition)
+
+    async def committed(self, partition: Any) -> int | None:
+        return self.committed_before.get(partition)
 
 
 @dataclass
@@ -226,3 +234,28 @@ async def test_stopping_while_dead_letters_cannot_be_written_commits_nothing() -
     await run_until(made, lambda: dead.unavailable_for < 10_000 - 2)
 
     assert source.commits == []
+
+
+def test_a_replay_keeps_its_token_and_another_incarnation_gets_another() -> None:
+    def records(values: list[bytes], since: int) -> dict[Any, list[FakeRecord]]:
+        made = [FakeRecord(TOPIC, 0, n, v, timestamp=since + n) for n, v in enumerate(values)]
+        return {TP(TOPIC, 0): made}
+
+    first = batch_token(records([b"a", b"bb", b"c"], 1_000))
+    replay = batch_token(records([b"a", b"bb", b"c"], 1_000))
+    reborn = batch_token(records([b"x", b"yy", b"zzz"], 9_000))  # same offsets, a new topic
+
+    assert first == replay
+    assert first != reborn
+    assert first.startswith(f"{TOPIC}:p0=0-2~")
+
+
+async def test_offsets_below_the_committed_ones_are_noticed_and_still_loaded() -> None:
+    source = FakeSource({0: [b"a1", b"b1"], 1: [b"c1"]}, committed={0: 40, 1: 0})
+    sink, dead = FakeSink(), FakeDeadLetters()
+    made = loader(source, sink, dead)
+
+    await run_until(made, lambda: source.commits)
+
+    assert sorted(sink.landed) == [b"a1", b"b1", b"c1"]
+    assert made.stats.offset_resets == 1  # partition 0 only

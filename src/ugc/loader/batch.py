@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -40,19 +41,32 @@ def join_values(records: Sequence[Record]) -> bytes:
 
 
 def batch_token(parts: Mapping[Partition, Sequence[Record]]) -> str:
-    """The topic and, per partition, the offset range: `topic:p0=10-99,p1=5-60`.
+    """The topic, per partition the offset range, and what tells this incarnation of
+    the topic from another: `topic:p0=10-99,p1=5-60~3f2a...`.
 
     A partition's records come in offset order, so its first and last name the
     range. ClickHouse deduplicates an insert whose token it has seen, so a batch
-    read again after a crash or a rebalance inserts nothing twice.
+    read again after a crash or a rebalance inserts nothing twice. Offsets alone
+    are not enough: a topic deleted and made again, or a broker that forgot its
+    log, hands out the same offsets to other records, and their batches were
+    dropped as duplicates of the last run's. The digest of the first and last
+    record of each range (time, key, size) differs between incarnations, and is
+    the same for a replay of the same records.
     """
     topic = next(iter(parts))[0]
-    ranges = ",".join(
-        f"p{tp[1]}={records[0].offset}-{records[-1].offset}"
-        for tp, records in sorted(parts.items())
-        if records
-    )
-    return f"{topic}:{ranges}"
+    ranges = []
+    digest = hashlib.blake2b(digest_size=8)
+    for tp, records in sorted(parts.items()):
+        if not records:
+            continue
+        ranges.append(f"p{tp[1]}={records[0].offset}-{records[-1].offset}")
+        for record in (records[0], records[-1]):
+            digest.update(_identity(record))
+    return f"{topic}:{','.join(ranges)}~{digest.hexdigest()}"
+
+
+def _identity(record: Record) -> bytes:
+    return b"%d:%d:%b;" % (record.timestamp or 0, len(record.value or b""), record.key or b"")
 
 
 def slice_token(records: Sequence[Record]) -> str:

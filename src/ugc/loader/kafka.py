@@ -46,6 +46,10 @@ class KafkaEventSource:
         end: int | None = self._consumer.highwater(partition)
         return end
 
+    async def committed(self, partition: Partition) -> int | None:
+        offset: int | None = await self._consumer.committed(partition)
+        return offset
+
 
 class KafkaDeadLetterSink:
     def __init__(self, producer: Any, topic: str, *, timeout_s: float) -> None:

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping, Sequence
 
 from ugc.events.contract import RECORD_FIELDS
-from ugc.loader.batch import Batch
+from ugc.loader.batch import Batch, Partition, Record
 from ugc.loader.collect import Collector
 from ugc.loader.commits import OrderedCommits
 from ugc.loader.dead_letter_writer import DeadLetters
@@ -30,6 +31,7 @@ from ugc.loader.insert import RetryingInsert, Stopped
 from ugc.loader.isolate import insert_isolating
 from ugc.loader.ports import DeadLetterSink, EventSource
 from ugc.loader.progress import LoaderStats
+from ugc.observability.metrics import LOADER_OFFSET_RESETS
 from ugc.settings import LoaderSettings
 from ugc.warehouse.sink import EventSink
 
@@ -65,6 +67,9 @@ class Loader:
             on_failure=self._count_failure,
         )
         self._commits = OrderedCommits(source, self._committed)
+        # Per partition, the offset after what the group committed: a record below
+        # it means the log was reset under the loader (`_notice_resets`).
+        self._floor: dict[Partition, int] = {}
 
     def stop(self) -> None:
         """Finish or abandon the batch in hand, commit what landed, and return from run()."""
@@ -78,6 +83,7 @@ class Loader:
             # never waits for it; each is committed after its own insert, in order.
             while not self._stopping.is_set():
                 parts, events = await self._collector.next_batch()
+                await self._notice_resets(parts)
                 if parts:
                     before = loading[-1] if loading else None
                     batch = Batch.of(parts, events)
@@ -109,7 +115,27 @@ class Loader:
         self._commits.queue(batch, took)
 
     def _committed(self, batch: Batch, took: float) -> None:
+        self._floor.update(batch.next_offsets())
         self.stats.loaded(batch, took, self._source.highwater)
+
+    async def _notice_resets(self, parts: Mapping[Partition, Sequence[Record]]) -> None:
+        """Say so when a partition hands out offsets below what was committed: the
+        topic was deleted and made again, or its broker forgot its log. Nothing is
+        lost by it (each incarnation's batches have tokens of their own)."""
+        for tp, records in parts.items():
+            if not records:
+                continue
+            if tp not in self._floor:
+                self._floor[tp] = await self._source.committed(tp) or 0
+            if records[0].offset < self._floor[tp]:
+                log.warning(
+                    "offset reset on %s partition %d: read offset %d below the committed "
+                    "%d; the topic was made again or its broker lost its log",
+                    tp[0], tp[1], records[0].offset, self._floor[tp],
+                )  # fmt: skip
+                LOADER_OFFSET_RESETS.labels(str(tp[1])).inc()
+                self.stats.offset_resets += 1
+                self._floor[tp] = records[0].offset
 
     def _count_failure(self) -> None:
         self.stats.insert_failures += 1

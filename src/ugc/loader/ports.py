@@ -22,6 +22,9 @@ class EventSource(Protocol):
     def highwater(self, partition: Partition) -> int | None:
         """The offset after the partition's last record, when known."""
 
+    async def committed(self, partition: Partition) -> int | None:
+        """The group's committed offset of the partition, if any."""
+
 
 class DeadLetterSink(Protocol):
     async def send(

@@ -18,6 +18,7 @@ class LoaderStats:
     rows: int = 0
     dead_lettered: int = 0
     insert_failures: int = 0
+    offset_resets: int = 0
     last_batch_rows: int = 0
     last_insert_s: float = 0.0
     lag: dict[int, int] = field(default_factory=dict)

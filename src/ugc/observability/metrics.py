@@ -45,6 +45,11 @@ LOADER_DEAD_LETTERED = Counter(
     "ugc_loader_dead_lettered_total", "Rows sent to the dead-letter topic"
 )
 LOADER_INSERT_FAILURES = Counter("ugc_loader_insert_failures_total", "Failed inserts, retried")
+LOADER_OFFSET_RESETS = Counter(
+    "ugc_loader_offset_resets_total",
+    "Partitions that handed out offsets below the committed one (topic made again)",
+    ["partition"],
+)
 ERRORS_ANSWERED = Counter(
     "ugc_errors_answered_total",
     "Domain errors answered to clients, by service and error",
