@@ -122,6 +122,15 @@ def pin_self_to_other_cpu() -> None:
 @contextmanager
 def http_server(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Iterator[str]:
     """A server child process on a free port, on its own core; yields its base URL."""
+    with server_process(name, argv, env, log_dir) as (url, _):
+        yield url
+
+
+@contextmanager
+def server_process(
+    name: str, argv: list[str], env: dict[str, str], log_dir: Path
+) -> Iterator[tuple[str, int]]:
+    """As `http_server`, yielding the process id too (for its memory)."""
     port = free_port()
     full_env = {**os.environ, **env, "UGC_PORT": str(port)}
     argv = [a.replace("{port}", str(port)) for a in argv]
@@ -134,7 +143,8 @@ def http_server(name: str, argv: list[str], env: dict[str, str], log_dir: Path) 
             lambda: process.check_alive() and port_open("127.0.0.1", port), timeout=60, what=name
         )
         time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}"
+        assert process.pid is not None
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.stop()
 
