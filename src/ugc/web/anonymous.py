@@ -1,5 +1,5 @@
-"""The in-flight budget of strangers: requests that carry no credential in their
-headers (a beacon carries its token in its body) are worked on before anyone
+"""The in-flight budget of strangers: requests with a body and no credential in
+their headers (a beacon carries its token in its body) are worked on before anyone
 knows who sent them, so they are held apart from authenticated work: they never
 count toward `max_in_flight`, and each client address may have at most
 `per_client` of them in flight; past that, a new one is refused at once.
@@ -36,5 +36,11 @@ class AnonymousBudget:
             del self._by_client[client]  # an address gone leaves nothing behind
 
 
-def has_credential(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(name == b"authorization" for name, _ in headers)
+_BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
+
+
+def is_stranger(method: bytes, headers: list[tuple[bytes, bytes]]) -> bool:
+    """A request that may bring a body, with no credential in its headers: what
+    can be made to cost before anyone knows who sent it. Requests without a body
+    stay in the ordinary budget; they hold a slot only as long as the answer takes."""
+    return method in _BODY_METHODS and not any(name == b"authorization" for name, _ in headers)

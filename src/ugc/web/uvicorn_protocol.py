@@ -29,7 +29,7 @@ from uvicorn.protocols.http.httptools_impl import (
 
 from ugc.observability.metrics import HTTP_SHED
 from ugc.observability.scope import WHOLE_RESPONSE
-from ugc.web.anonymous import AnonymousBudget, has_credential
+from ugc.web.anonymous import AnonymousBudget, is_stranger
 from ugc.web.cors import CorsPolicy
 from ugc.web.raw_answers import raw_problem, with_cors
 
@@ -42,10 +42,8 @@ NEVER_SHED = frozenset({b"/healthz", b"/readyz", b"/metrics"})
 _UNSAFE_HEADER = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _NO_BODY = frozenset({204, 304})
 # The hooks overridden here; the fields used are exercised by tests on uvicorn's classes.
-_HOOKS = (
-    "connection_made", "connection_lost", "data_received", "on_message_begin",
-    "on_headers_complete", "on_body", "on_message_complete",
-)  # fmt: skip
+_HOOKS = ("connection_made", "connection_lost", "data_received", "on_message_begin",
+          "on_headers_complete", "on_body", "on_message_complete")  # fmt: skip
 
 
 class IncompatibleUvicorn(RuntimeError):
@@ -215,7 +213,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         budget, client = self.anonymous, self.client[0] if self.client else "unknown"
-        stranger = budget is not None and not has_credential(self.headers) and self._may_shed()
+        method = self.parser.get_method()
+        stranger = budget and self._may_shed() and is_stranger(method, self.headers)
         if stranger:  # held apart from authenticated work, and bounded per client
             refused = not budget.admit(client)  # type: ignore[union-attr]
         else:
