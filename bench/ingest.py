@@ -16,6 +16,9 @@ Measures, in one run, with wrk as the load generator in its own process:
       once, and wait in the listen queue for the server to accept them, so the
       requests that open a connection are timed apart. A third run has 1,000
       clients that wait as Retry-After says (with jitter, as the tracker does);
+  (f) whether the direct route pays: single events against a second API process
+      that serves the same endpoint on the framework's router
+      (`bench.routed_events`), and the ratio;
   (e) the cost of durability: (a) and (b) again against a second API process on a
       broker that keeps its log in the local object store (`ugc dev`'s default),
       and the ratios to the same figures on the in-memory broker (`--ephemeral`).
@@ -197,12 +200,15 @@ def run(broker: LocalBroker, durable: LocalBroker, workdir: Path, args: argparse
     rounds: list[dict[str, float]] = []
     results: dict[str, list[WrkResult]] = {
         "bare": [], "single": [], "batch": [], "durable single": [], "durable batch": [],
+        "routed single": [],
     }  # fmt: skip
+    routed_argv = [sys.executable, "-m", "bench.routed_events"]
     durable_env = {**env, "UGC_KAFKA_BOOTSTRAP": durable.bootstrap}
     with (
         http_server("bare-asgi", uvicorn_bare, env, workdir) as bare_url,
         http_server("events-api", api_argv, env, workdir) as api_url,
         http_server("events-api-durable", api_argv, durable_env, workdir) as durable_url,
+        http_server("events-api-routed", routed_argv, env, workdir) as routed_url,
     ):
         wrk(api_url + "/api/v1/events", single)  # warm-up
         for number in range(1, args.rounds + 1):
@@ -215,6 +221,7 @@ def run(broker: LocalBroker, durable: LocalBroker, workdir: Path, args: argparse
             results["bare"].append(bare)
             results["single"].append(one)
             results["batch"].append(hundred)
+            results["routed single"].append(wrk(routed_url + "/api/v1/events", single))
             results["durable single"].append(wrk(durable_url + "/api/v1/events", single))
             results["durable batch"].append(wrk(durable_url + "/api/v1/events", batch))
             assert "access-control-allow-origin" in httpx.post(
@@ -228,6 +235,8 @@ def run(broker: LocalBroker, durable: LocalBroker, workdir: Path, args: argparse
                     "batch_vs_raw_packed": hundred.requests_per_s * 100 / raw_packed,
                     "raw": raw,
                     "raw_packed": raw_packed,
+                    "direct_vs_routed": one.requests_per_s
+                    / results["routed single"][-1].requests_per_s,
                     "durable_single_vs_memory": results["durable single"][-1].requests_per_s
                     / one.requests_per_s,
                     "durable_batch_vs_memory": results["durable batch"][-1].requests_per_s
@@ -243,6 +252,12 @@ def run(broker: LocalBroker, durable: LocalBroker, workdir: Path, args: argparse
     )
     report_overload(overloaded)
     report_durability(results, rounds)
+    routed = median_of(results["routed single"])
+    gain = statistics.median(r["direct_vs_routed"] for r in rounds)
+    console.print(
+        f"(f) single events on the framework's router: {routed.requests_per_s:,.0f} requests/s; "
+        f"the direct route serves {gain:.2f} times as many"
+    )
 
 
 def report_durability(results: dict[str, list[WrkResult]], rounds: list[dict[str, float]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
@@ -13,6 +14,7 @@ from starlette.routing import Match
 from ugc.analytics.api import router as analytics_router
 from ugc.analytics.app import analytics_service
 from ugc.analytics.queries import AnalyticsQueries
+from ugc.auth import KeyMaterial, issue_token
 from ugc.content.app import content_service
 from ugc.events.app import events_service
 from ugc.settings import Settings
@@ -120,3 +122,27 @@ def test_every_route_documents_the_problems_it_can_answer(base_settings: Setting
                     if int(status) >= 400:  # every error is problem details, never FastAPI's
                         assert set(response["content"]) == {"application/problem+json"}
         assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+async def test_the_framework_variant_of_the_events_route_answers_the_same(
+    base_settings: Settings, keys: KeyMaterial
+) -> None:
+    """`make bench-ingest` compares the direct route with this one; both must be
+    the same endpoint, with the same answers."""
+    token = issue_token(keys, subject=str(uuid.uuid4()), roles=[], ttl_s=60)
+    answers = {}
+    for direct in (True, False):
+        service = events_service(base_settings, NoPublisher(), direct=direct)
+        assert framework_matches(service.api, "POST", "/api/v1/events") is not direct
+        transport = httpx.ASGITransport(app=service)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            anonymous = await client.post("/api/v1/events", json={"type": "play"})
+            invalid = await client.post(
+                "/api/v1/events",
+                json={"type": "play"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        answers[direct] = [(a.status_code, a.json()["detail"]) for a in (anonymous, invalid)]
+
+    assert answers[True] == answers[False]
+    assert [status for status, _ in answers[True]] == [401, 422]

@@ -18,8 +18,12 @@ from ugc.web.quota import TokenBuckets
 from ugc.web.service import Service, assemble
 
 
-def events_service(settings: Settings, publisher: EventPublisher) -> Service:
-    """The events API on a publisher that is open."""
+def events_service(
+    settings: Settings, publisher: EventPublisher, *, direct: bool = True
+) -> Service:
+    """The events API on a publisher that is open; POST /api/v1/events on its direct
+    route, or, `direct=False`, on the framework's router (the other side of
+    `make bench-ingest`'s comparison)."""
     kit = ServiceKit.of(settings, "events")
     limits = settings.intake
     acceptor = EventAcceptor(
@@ -36,10 +40,12 @@ def events_service(settings: Settings, publisher: EventPublisher) -> Service:
     return assemble(
         kit,
         description="Player events in, durably to Kafka. A 2xx means the broker has them.",
-        routers=[router, sdk.router],
+        routers=[router, sdk.router, *([] if direct else [endpoint.routed(events)])],
         direct_routes=[
             DirectRoute(endpoint.PATH, "POST", events, endpoint.OPERATION, exclusive=True)
-        ],
+        ]
+        if direct
+        else [],
         checks={"kafka": publisher.ready},
         state=EventsState(acceptor),
     )

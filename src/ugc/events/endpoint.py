@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 
 import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from ugc.events.body import (
@@ -88,6 +90,20 @@ class EventsEndpoint(DirectEndpoint):
         errors = [r.as_dict() for r in checked.rejections]
         result = {"accepted": tally.accepted, "rejected": tally.rejected, "errors": errors}
         return 202, orjson.dumps(result)
+
+
+def routed(events: EventsEndpoint) -> APIRouter:
+    """The same endpoint as a framework route, for `make bench-ingest` to measure
+    what the direct route saves: the framework's routing, middleware and
+    dependency machinery around the same `handle`."""
+    framework = APIRouter(tags=["events"])
+
+    @framework.post(PATH, include_in_schema=False)
+    async def post_events(request: Request) -> Response:
+        status, body = await events.handle(request.scope, request.receive)
+        return Response(body, status_code=status, media_type="application/json")
+
+    return framework
 
 
 async def _read_body(
