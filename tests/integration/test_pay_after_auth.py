@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 import httpx
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.integration.conftest import http_client, real_server
 from ugc.content.app import open_content_service
@@ -154,6 +155,7 @@ async def test_a_flood_of_slow_strangers_does_not_starve_known_callers(
     )
     auth = {"Authorization": f"Bearer {token_for('known')}"}
     event = {"type": "play", "film_id": str(uuid.uuid4()), "position_sec": 1.0}
+    refused_before = REGISTRY.get_sample_value("ugc_http_strangers_refused_total") or 0
     async with real_server(services, settings) as base:
         slow = []
         for _ in range(600):
@@ -181,3 +183,5 @@ async def test_a_flood_of_slow_strangers_does_not_starve_known_callers(
     statuses = [answer[9:12] for answer in strangers]
     assert statuses.count(b"503") >= 600 - 8  # refused at once, past their share
     assert set(statuses) <= {b"503", b"408"}  # the admitted few waited out their 2 s
+    refused = (REGISTRY.get_sample_value("ugc_http_strangers_refused_total") or 0) - refused_before
+    assert refused == statuses.count(b"503")  # counted apart from the shed of known callers

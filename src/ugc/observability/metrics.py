@@ -20,6 +20,10 @@ HTTP_LATENCY = Histogram(
 HTTP_SHED = Counter(
     "ugc_http_shed_total", "Requests answered 503 at once: too many in flight in the process"
 )
+HTTP_STRANGERS_REFUSED = Counter(
+    "ugc_http_strangers_refused_total",
+    "Requests with a body and no credential answered 503 at once: their client's share is full",
+)
 EVENTS_ACCEPTED = Counter("ugc_events_accepted_total", "Events acknowledged by Kafka", ["type"])
 EVENTS_REJECTED = Counter(
     "ugc_events_rejected_total", "Events refused: invalid (by error type) or over quota", ["reason"]
