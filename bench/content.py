@@ -7,7 +7,7 @@ driver `find_one` by _id against the same server at the same concurrency. Goals:
 summary throughput >= 0.5 of the bare find_one; p99 < 200 ms (the seed's rule).
 
 The summary is served by a direct route (`ugc.content.direct`); a second server
-(`bench.routed_content`) serves the same read on the framework's router, and
+(`bench.routed content`) serves the same read on the framework's router, and
 each round measures both, in alternating order: the ratio says whether the
 direct route still pays for itself.
 
@@ -157,7 +157,7 @@ def run(store: LocalDocumentStore, workdir: Path, args: argparse.Namespace) -> N
             "content-api", [sys.executable, "-m", "ugc", "serve-content"], env, workdir
         ) as base,
         http_server(
-            "content-routed", [sys.executable, "-m", "bench.routed_content"], env, workdir
+            "content-routed", [sys.executable, "-m", "bench.routed", "content"], env, workdir
         ) as routed,
     ):
         get = {"method": "GET", "connections": CONNECTIONS}

@@ -18,7 +18,7 @@ Measures, in one run, with wrk as the load generator in its own process:
       clients that wait as Retry-After says (with jitter, as the tracker does);
   (f) whether the direct route pays: single events against a second API process
       that serves the same endpoint on the framework's router
-      (`bench.routed_events`), and the ratio;
+      (`bench.routed events`), and the ratio;
   (e) the cost of durability: (a) and (b) again against a second API process on a
       broker that keeps its log in the local object store (`ugc dev`'s default),
       and the ratios to the same figures on the in-memory broker (`--ephemeral`).
@@ -202,7 +202,7 @@ def run(broker: LocalBroker, durable: LocalBroker, workdir: Path, args: argparse
         "bare": [], "single": [], "batch": [], "durable single": [], "durable batch": [],
         "routed single": [],
     }  # fmt: skip
-    routed_argv = [sys.executable, "-m", "bench.routed_events"]
+    routed_argv = [sys.executable, "-m", "bench.routed", "events"]
     durable_env = {**env, "UGC_KAFKA_BOOTSTRAP": durable.bootstrap}
     with (
         http_server("bare-asgi", uvicorn_bare, env, workdir) as bare_url,

@@ -2,19 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.unit.clock import Clock
 from ugc.errors import OverQuota
 from ugc.problems import ProblemRegistry
 from ugc.web.quota import TokenBuckets
 
 pytestmark = pytest.mark.unit
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_burst_then_the_refill_rate() -> None:

@@ -6,19 +6,12 @@ import logging
 
 import pytest
 
+from tests.unit.clock import Clock
 from ugc.observability.http import RequestObserver
 from ugc.observability.repeats import Repeats
 from ugc.observability.scope import ROUTE
 
 pytestmark = pytest.mark.unit
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_one_line_per_key_and_interval_then_the_count_of_those_left_out() -> None:

@@ -36,12 +36,8 @@ class LocalObjectStore:
         self.process = ManagedProcess("object-store", argv, log_dir / "object-store.log")
 
     def start(self, timeout: float = 30.0) -> None:
-        _refuse_taken_port("the object store", self.port, "UGC_DEV_OBJECT_STORE_PORT")
-        self.process.start()
-        wait_until(
-            lambda: self.process.check_alive() and port_open(HOST, self.port),
-            timeout=timeout,
-            what="the object store",
+        _start_listening(
+            self.process, self.port, "the object store", "UGC_DEV_OBJECT_STORE_PORT", timeout
         )
         # The broker's bucket; creating it again is harmless (409 or 200).
         request = urllib.request.Request(f"{self.endpoint}/{BUCKET}", method="PUT")  # noqa: S310
@@ -88,13 +84,7 @@ class LocalBroker:
         self.process = ManagedProcess("kafka-broker", argv, log_dir / "kafka-broker.log", env=env)
 
     def start(self, timeout: float = 30.0) -> None:
-        _refuse_taken_port("the Kafka broker", self.port, "UGC_DEV_KAFKA_PORT")
-        self.process.start()
-        wait_until(
-            lambda: self.process.check_alive() and port_open(HOST, self.port),
-            timeout=timeout,
-            what="the Kafka broker",
-        )
+        _start_listening(self.process, self.port, "the Kafka broker", "UGC_DEV_KAFKA_PORT", timeout)
 
     def stop(self) -> None:
         self.process.stop()
@@ -123,16 +113,22 @@ class LocalDocumentStore:
         self.process = ManagedProcess("document-store", argv, log_dir / "document-store.log")
 
     def start(self, timeout: float = 60.0) -> None:
-        _refuse_taken_port("the document store", self.port, "UGC_DEV_MONGO_PORT")
-        self.process.start()
-        wait_until(
-            lambda: self.process.check_alive() and port_open(HOST, self.port),
-            timeout=timeout,
-            what="the document store",
+        _start_listening(
+            self.process, self.port, "the document store", "UGC_DEV_MONGO_PORT", timeout
         )
 
     def stop(self) -> None:
         self.process.stop(timeout=20.0)
+
+
+def _start_listening(
+    process: ManagedProcess, port: int, what: str, variable: str, timeout: float
+) -> None:
+    """Start the server on its port (refused when another program has it), and
+    return once it listens."""
+    _refuse_taken_port(what, port, variable)
+    process.start()
+    wait_until(lambda: process.check_alive() and port_open(HOST, port), timeout=timeout, what=what)
 
 
 def _refuse_taken_port(what: str, port: int, variable: str) -> None:
