@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 from ugc.cli import processes, research, tools
 from ugc.cli.app import app
+from ugc.cli.errors import run
 
 __all__ = ["app", "main", "processes", "research", "tools"]
 
 
 def main() -> None:
-    app()
+    sys.exit(run(app, sys.argv[1:]))

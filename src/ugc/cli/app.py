@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
+from ugc import __version__
 from ugc.settings import Settings
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
-    help="`ugc`: the single launcher of every ugc process and tool.",
+    pretty_exceptions_enable=False,  # `ugc.cli.errors` says what went wrong, in a line
+    help="`ugc`: the single launcher of every ugc process and tool. "
+    "Add --debug to any command to see a failure's traceback.",
 )
 console = Console(stderr=True)
+
+
+def _show_version(asked: bool) -> None:
+    if asked:
+        print(f"ugc {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _ugc(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit", is_eager=True,
+                     callback=_show_version),
+    ] = False,
+) -> None:  # fmt: skip
+    """`ugc`: the single launcher of every ugc process and tool."""
 
 
 def settings_of(**overrides: object) -> Settings:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ugc.web.cors import CorsPolicy
     from ugc.web.service import Service
 
-PortOption = Annotated[int | None, typer.Option(help="HTTP port [default: 8000]")]
+PortOption = Annotated[int | None, typer.Option(help="HTTP port [default: 8000]", min=1, max=65535)]
 ServiceOpener = Callable[[Settings], AbstractAsyncContextManager["Service"]]
 
 

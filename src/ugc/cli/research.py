@@ -86,7 +86,9 @@ def _run(
 
 @research_app.command("events")
 def events(
-    rows: Annotated[int | None, typer.Option(help="Events to load (the seed's 10,000,000)")] = None,
+    rows: Annotated[
+        int | None, typer.Option(help="Events to load (the seed's 10,000,000)", min=1)
+    ] = None,
     clickhouse_url: Annotated[
         str | None, typer.Option(help="A ClickHouse server (default: embedded chdb)")
     ] = None,
@@ -109,7 +111,7 @@ def events(
 @research_app.command("content")
 def content(
     docs: Annotated[
-        int | None, typer.Option(help="Ratings, reviews and bookmarks each (1,000,000)")
+        int | None, typer.Option(help="Ratings, reviews and bookmarks each (1,000,000)", min=1)
     ] = None,
     mongo_url: Annotated[
         str | None,

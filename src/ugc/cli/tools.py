@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def token(
     sub: Annotated[str, typer.Option(help="The user id the token speaks for")],
     role: Annotated[list[str] | None, typer.Option(help="A role; repeat for more")] = None,
-    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds", min=1)] = 3600,
     private_key: Annotated[
         Path | None, typer.Option(help="PEM private key, when RS256 is configured")
     ] = None,
@@ -134,7 +134,7 @@ def healthcheck(
         str | None,
         typer.Option(help="What to ask [default: http://127.0.0.1:$UGC_PORT/healthz]"),
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer")] = 3.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer", min=0.1)] = 3.0,
 ) -> None:
     """Exit 0 when this container's process answers 2xx: the image's HEALTHCHECK."""
     import urllib.error  # noqa: PLC0415

@@ -117,8 +117,8 @@ async def read_dead_letters(kafka: KafkaSettings, topic: str) -> list[Letter]:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=kafka.bootstrap, enable_auto_commit=False, client_id="ugc-dead-letters"
     )
-    await consumer.start()
     try:
+        await consumer.start()
         partitions = consumer.partitions_for_topic(topic) or set()
         if not partitions:
             await consumer.topics()  # the metadata, when it was not fetched yet

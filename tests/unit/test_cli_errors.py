@@ -1,0 +1,86 @@
+"""`ugc` fails in a line that says what to do, with an exit code a script can
+tell apart (2: the command line, 69: a server did not answer), and shows the
+traceback only with --debug. Each case runs the real command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ugc import __version__
+from ugc.devstack.processes import free_port
+
+pytestmark = pytest.mark.unit
+
+
+def ugc(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("UGC_")}
+    return subprocess.run(
+        [sys.executable, "-m", "ugc", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_version(tmp_path: Path) -> None:
+    done = ugc("--version", cwd=tmp_path)
+
+    assert (done.returncode, done.stdout.strip()) == (0, f"ugc {__version__}")
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("serve-content", "--port", "-1"), "--port"),
+        (("serve-events", "--port", "70000"), "--port"),
+        (("token", "--sub", "x", "--ttl", "-5"), "--ttl"),
+        (("research", "events", "--rows", "-1"), "--rows"),
+        (("research", "content", "--docs", "0"), "--docs"),
+    ],
+)
+def test_a_value_out_of_range_is_a_usage_error_in_one_line(
+    tmp_path: Path, args: tuple[str, ...], option: str
+) -> None:
+    done = ugc(*args, cwd=tmp_path)
+
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"ugc: Invalid value for '{option}'")
+    assert "--help" in line
+
+
+def test_a_missing_setting_says_which_variable_to_set(tmp_path: Path) -> None:
+    done = ugc("dead-letters", "list", cwd=tmp_path)
+
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert "UGC_KAFKA_BOOTSTRAP" in line
+
+
+def test_a_server_that_does_not_answer_is_exit_69_and_one_line(tmp_path: Path) -> None:
+    nobody = f"127.0.0.1:{free_port()}"
+    done = ugc("dead-letters", "list", cwd=tmp_path, UGC_KAFKA_BOOTSTRAP=nobody)
+    debugged = ugc("dead-letters", "list", "--debug", cwd=tmp_path, UGC_KAFKA_BOOTSTRAP=nobody)
+
+    assert done.returncode == 69
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("ugc: ")
+    assert "did not answer" in line
+    assert "Traceback" not in done.stderr
+    assert debugged.returncode != 0
+    assert "Traceback" in debugged.stderr
+
+
+def test_an_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
+    done = ugc("nosuch", cwd=tmp_path)
+
+    assert done.returncode == 2
+    assert done.stderr.strip() == "ugc: No such command 'nosuch'; see `ugc --help`"
