@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,8 +39,15 @@ def _ugc(
 
 
 def settings_of(**overrides: object) -> Settings:
+    """The settings of this command; the data directory, when none is given, is the
+    nearest `.ugc` at or above the working folder, as `ugc dev` finds it."""
+    from ugc.devstack.running import DATA_DIR_NAME, find_data_dir  # noqa: PLC0415
+
     given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given)  # type: ignore[arg-type]
+    settings = Settings(**given)  # type: ignore[arg-type]
+    if "data_dir" not in given and settings.data_dir == Path(DATA_DIR_NAME):
+        settings = settings.replace(data_dir=find_data_dir(Path.cwd()))
+    return settings
 
 
 def observed(settings: Settings, component: str, *, readable: bool = False) -> None:

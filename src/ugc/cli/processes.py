@@ -35,6 +35,7 @@ def dev(
 ) -> None:
     """Start the whole platform locally: broker, document store, ClickHouse and the APIs."""
     from ugc.devstack.platform import LocalPlatform  # noqa: PLC0415 - per command
+    from ugc.devstack.running import withdraw  # noqa: PLC0415
     from ugc.web.server import Host, serve  # noqa: PLC0415
 
     settings = settings_of(port=port, data_dir=data_dir)
@@ -57,8 +58,31 @@ def dev(
         console.print(f"  ClickHouse       {where}  (the loader runs in this process)")
         console.print(f"  data             {resolved.data_dir.resolve()}")
         console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
-        serve(Host(lambda: _platform(resolved), resolved), http, cors=_cors(resolved))
+        _announce(resolved, base)
+        try:
+            serve(Host(lambda: _platform(resolved), resolved), http, cors=_cors(resolved))
+        finally:
+            withdraw(resolved.data_dir)
     console.print("ugc stopped")
+
+
+def _announce(settings: Settings, base: str) -> None:
+    """Leave a note in the data directory of where this platform listens, so the
+    tools run from another terminal find it (`ugc.devstack.running`)."""
+    import os  # noqa: PLC0415
+
+    from ugc.auth import load_keys  # noqa: PLC0415
+    from ugc.devstack.running import Running, announce, key_fingerprint  # noqa: PLC0415
+
+    key = load_keys(settings).verify_key
+    running = Running(
+        pid=os.getpid(),
+        http=base,
+        kafka=settings.kafka.bootstrap or "",
+        mongo=settings.mongo.url or "",
+        key=key_fingerprint(key),
+    )
+    announce(settings.data_dir, running)
 
 
 @asynccontextmanager

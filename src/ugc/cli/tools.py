@@ -26,8 +26,16 @@ def token(
     ] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Where the dev secret lives")] = None,
 ) -> None:
-    """Print a signed access token, for trying the APIs by hand."""
-    from ugc.auth import issue_token, load_keys, subject_rule, user_id_of  # noqa: PLC0415
+    """Print a signed access token, for trying the APIs by hand; say on stderr which
+    key signed it, and whether the running `ugc dev` will accept it."""
+    from ugc.auth import (  # noqa: PLC0415
+        DEV_SECRET_FILE,
+        issue_token,
+        load_keys,
+        subject_rule,
+        user_id_of,
+    )
+    from ugc.devstack.running import key_fingerprint, running_in  # noqa: PLC0415
 
     settings = settings_of(data_dir=data_dir)
     subjects = settings.jwt.subject_format
@@ -36,8 +44,9 @@ def token(
             f"must be {subject_rule(subjects)} (UGC_JWT_SUBJECT_FORMAT={subjects})",
             param_hint="--sub",
         )
+    keys = load_keys(settings)
     signed = issue_token(
-        load_keys(settings),
+        keys,
         subject=sub,
         roles=role or [],
         ttl_s=ttl,
@@ -46,6 +55,20 @@ def token(
         private_key=private_key.read_text() if private_key else None,
     )
     typer.echo(signed)
+    jwt = settings.jwt
+    source = (
+        "the configured key (UGC_JWT_SECRET / UGC_JWT_PUBLIC_KEY)"
+        if jwt.secret is not None or jwt.public_key
+        else f"the development secret in {settings.data_dir.resolve() / DEV_SECRET_FILE}"
+    )
+    console.print(f"signed with {source}")
+    running = running_in(settings.data_dir)
+    if running is not None and running.key != key_fingerprint(keys.verify_key):
+        console.print(
+            f"[bold yellow]the ugc dev running on {settings.data_dir.resolve()} "
+            f"(pid {running.pid}) checks tokens with another key: it will answer 401 to "
+            "this one.[/] Unset UGC_JWT_SECRET here, or give it the same value there."
+        )
 
 
 letters_app = typer.Typer(
@@ -74,13 +97,23 @@ def _since(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _with_running_broker(settings: Settings) -> Settings:
+    """Without UGC_KAFKA_BOOTSTRAP, the broker of the `ugc dev` running here."""
+    from ugc.devstack.running import running_in  # noqa: PLC0415
+
+    running = running_in(settings.data_dir)
+    if settings.kafka.bootstrap or running is None or not running.kafka:
+        return settings
+    return settings.replace(kafka_bootstrap=running.kafka, kafka_idempotence=False)
+
+
 def _letters(reason: str | None, since: str | None) -> tuple[Settings, list[Letter]]:
     import asyncio  # noqa: PLC0415
 
     from ugc.loader.dead_letter_reader import chosen  # noqa: PLC0415
     from ugc.loader.kafka import read_dead_letters  # noqa: PLC0415
 
-    settings = settings_of()
+    settings = _with_running_broker(settings_of())
     required(settings.kafka.bootstrap, "UGC_KAFKA_BOOTSTRAP")
     everything = asyncio.run(read_dead_letters(settings.kafka, settings.loader.dead_letter_topic))
     return settings, chosen(everything, reason=reason, since=_since(since))
