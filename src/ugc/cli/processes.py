@@ -43,27 +43,57 @@ def dev(
     with LocalPlatform(settings, ephemeral=ephemeral) as resolved:
         http = resolved.http
         base = f"http://{http.host}:{http.port}"
-        where = resolved.clickhouse.url or resolved.data_dir / "clickhouse"
-        console.print(f"[bold green]ugc is starting[/] on {base}")
-        console.print(f"  [bold]the demo page    {base}/[/]")
-        console.print(f"  events API docs  {base}/docs/events")
-        console.print(f"  content API docs {base}/docs/content")
-        console.print(f"  analytics docs   {base}/docs/analytics")
-        console.print(f"  metrics          {base}/metrics")
-        kept = "in memory only (--ephemeral)" if ephemeral else "kept under the data directory"
-        console.print(
-            f"  Kafka            {resolved.kafka.bootstrap}  topic {resolved.kafka.topic}, {kept}"
-        )
-        console.print(f"  MongoDB          {resolved.mongo.url}")
-        console.print(f"  ClickHouse       {where}  (the loader runs in this process)")
-        console.print(f"  data             {resolved.data_dir.resolve()}")
-        console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
+        console.print(f"[bold green]ugc is starting[/] on {base} ...")
+        _banner_when_ready(resolved, base, ephemeral=ephemeral)
         _announce(resolved, base)
         try:
             serve(Host(lambda: _platform(resolved), resolved), http, cors=_cors(resolved))
         finally:
             withdraw(resolved.data_dir)
     console.print("ugc stopped")
+
+
+def _banner_when_ready(settings: Settings, base: str, *, ephemeral: bool) -> None:
+    """Print where everything is once every server answers (`/readyz` says 200),
+    not before: a banner over a platform that failed to start would say it is up."""
+    import threading  # noqa: PLC0415
+    import time  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    def ready() -> bool:
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as answer:  # noqa: S310
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+    def wait_then_print() -> None:
+        deadline = time.monotonic() + 600
+        while not ready():
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.2)
+        _banner(settings, base, ephemeral=ephemeral)
+
+    threading.Thread(target=wait_then_print, name="banner", daemon=True).start()
+
+
+def _banner(settings: Settings, base: str, *, ephemeral: bool) -> None:
+    where = settings.clickhouse.url or settings.data_dir / "clickhouse"
+    kept = "in memory only (--ephemeral)" if ephemeral else "kept under the data directory"
+    console.print(f"[bold green]ugc is up[/] on {base}")
+    console.print(f"  [bold]the demo page    {base}/[/]")
+    console.print(f"  events API docs  {base}/docs/events")
+    console.print(f"  content API docs {base}/docs/content")
+    console.print(f"  analytics docs   {base}/docs/analytics")
+    console.print(f"  metrics          {base}/metrics")
+    console.print(
+        f"  Kafka            {settings.kafka.bootstrap}  topic {settings.kafka.topic}, {kept}"
+    )
+    console.print(f"  MongoDB          {settings.mongo.url}")
+    console.print(f"  ClickHouse       {where}  (the loader runs in this process)")
+    console.print(f"  data             {settings.data_dir.resolve()}")
+    console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
 
 
 def _announce(settings: Settings, base: str) -> None:

@@ -6,6 +6,7 @@ import logging
 from contextlib import ExitStack
 from types import TracebackType
 
+from ugc.devstack.ports import Wanted, check_free
 from ugc.devstack.servers import LocalBroker, LocalDocumentStore, LocalObjectStore
 from ugc.settings import Settings
 
@@ -32,6 +33,7 @@ class LocalPlatform:
         settings = self.settings
         logs = settings.data_dir / "logs"
         updates: dict[str, object] = {}
+        check_free(self.wanted_ports())
         try:
             if settings.kafka.bootstrap is None:
                 objects = None
@@ -57,6 +59,20 @@ class LocalPlatform:
             self._stack.close()
             raise
         return settings.replace(**updates)
+
+    def wanted_ports(self) -> list[Wanted]:
+        """Every port this platform will listen on: its APIs' and its local servers'."""
+        settings, dev = self.settings, self.settings.dev
+        wanted = [Wanted(settings.http.port, "the APIs", "--port or UGC_PORT")]
+        if settings.kafka.bootstrap is None:
+            wanted.append(Wanted(dev.kafka_port, "the Kafka broker", "UGC_DEV_KAFKA_PORT"))
+            if not self.ephemeral:
+                wanted.append(
+                    Wanted(dev.object_store_port, "the object store", "UGC_DEV_OBJECT_STORE_PORT")
+                )
+        if settings.mongo.url is None:
+            wanted.append(Wanted(dev.mongo_port, "the document store", "UGC_DEV_MONGO_PORT"))
+        return wanted
 
     def __exit__(
         self,
