@@ -16,7 +16,7 @@ import asyncio
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope
+from starlette.types import Message, Receive, Scope
 
 from ugc.events.body import (
     BEACON_READ_S,
@@ -104,8 +104,15 @@ def routed(events: EventsEndpoint) -> APIRouter:
 
     @framework.post(PATH, include_in_schema=False)
     async def post_events(request: Request) -> Response:
-        status, body = await events.handle(request.scope, request.receive)
-        return Response(body, status_code=status, media_type="application/json")
+        # Read through the request, as the framework's other readers (Sentry's
+        # integration among them) do: they would leave nothing for a raw receive.
+        body = await request.body()
+
+        async def whole() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status, answer = await events.handle(request.scope, whole)
+        return Response(answer, status_code=status, media_type="application/json")
 
     return framework
 
