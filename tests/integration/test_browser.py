@@ -287,3 +287,27 @@ async def test_a_reload_resends_what_was_left_unsent_once(
     landed = await platform.events(2)
     assert sorted(e["event_id"] for e in landed) == sorted(ids)  # each once, with its first id
     assert all(uuid.UUID(e["event_id"]) for e in landed)
+
+
+async def test_the_api_docs_list_their_operations_with_every_other_host_blocked(
+    platform: Platform, browser: Any
+) -> None:
+    """A closed network: nothing but the platform itself answers the browser."""
+    page = await browser.new_page()
+    asked_elsewhere: list[str] = []
+
+    async def only_the_platform(route: Any) -> None:
+        if route.request.url.startswith(platform.api):
+            await route.continue_()
+        else:
+            asked_elsewhere.append(route.request.url)
+            await route.abort()
+
+    await page.route("**/*", only_the_platform)
+    await page.goto(f"{platform.api}/docs/events")
+    await page.wait_for_selector(".opblock", timeout=30_000)
+    operations = await page.locator(".opblock-summary-path").all_inner_texts()
+    await page.close()
+
+    assert asked_elsewhere == []
+    assert any("/api/v1/events" in text for text in operations)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -146,3 +147,35 @@ async def test_the_framework_variant_of_the_events_route_answers_the_same(
 
     assert answers[True] == answers[False]
     assert [status for status, _ in answers[True]] == [401, 422]
+
+
+async def test_every_service_serves_its_docs_without_another_host(
+    base_settings: Settings,
+) -> None:
+    for service in services_of(base_settings):
+        name = service.kit.name
+        transport = httpx.ASGITransport(app=service)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            page = await client.get(f"/docs/{name}")
+            assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page.text)
+            fetched = [await client.get(asset) for asset in assets]
+
+        assert page.status_code == 200
+        assert "https://" not in page.text  # nothing from a CDN
+        assert sorted(a.rsplit("/", 1)[1] for a in assets) == [
+            "favicon.png", "swagger-ui-bundle.js", "swagger-ui.css",
+        ]  # fmt: skip
+        assert all(a.startswith(f"/docs/{name}/assets/") for a in assets)
+        assert [f.status_code for f in fetched] == [200, 200, 200]
+        assert f"/openapi/{name}.json" in page.text
+
+
+def services_of(settings: Settings) -> list[Any]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        "mongodb://127.0.0.1:9", connect=False
+    )
+    return [
+        events_service(settings, NoPublisher()),
+        content_service(settings, client),
+        analytics_service(settings, AnalyticsQueries(NoSink(), "db"), None),  # type: ignore[arg-type]
+    ]

@@ -20,6 +20,7 @@ from ugc import __version__
 from ugc.observability.http import ObservedApp
 from ugc.web.cors import Cors
 from ugc.web.direct import DirectEndpoint, DirectRoute, DirectRoutes
+from ugc.web.docs import offline_docs
 from ugc.web.health import ReadinessCheck, health_router
 from ugc.web.kit import ServiceKit
 from ugc.web.limits import CredentialsBeforeBody, RouteBodyLimit
@@ -82,10 +83,12 @@ def assemble(
         title=f"ugc {kit.name} API",
         version=__version__,
         description=description,
-        docs_url=f"/docs/{kit.name}" if docs else None,
+        docs_url=None,  # served offline below
         openapi_url=f"/openapi/{kit.name}.json" if docs else None,
         redoc_url=None,
     )
+    if docs:
+        offline_docs(app, kit.name)
     app.state.kit = kit
     app.state.service = state  # read back typed, with `web.dependencies.state_of`
     kit.problems.install(app)
