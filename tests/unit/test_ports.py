@@ -60,3 +60,17 @@ def test_ugc_dev_on_a_taken_port_fails_in_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1, done.stderr
     assert f"port {api} for the APIs is taken" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_ugc_dev_with_its_broker_port_taken_names_the_variable(tmp_path: Path) -> None:
+    with listening() as broker:
+        done = ugc(
+            "dev", "--ephemeral", "--port", str(free_port()), cwd=tmp_path,
+            UGC_DATA_DIR=str(tmp_path / "data"), UGC_DEV_KAFKA_PORT=str(broker),
+            UGC_DEV_MONGO_PORT=str(free_port()),
+        )  # fmt: skip
+
+    assert done.returncode == 1
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("ugc: ")]
+    assert f"port {broker} for the Kafka broker is taken" in line
+    assert "UGC_DEV_KAFKA_PORT" in line

@@ -75,3 +75,15 @@ def test_dead_letters_use_the_running_platforms_broker(tmp_path: Path) -> None:
     done = ugc("dead-letters", "list", cwd=tmp_path)
 
     assert done.returncode == 69, done.stderr
+
+
+def test_migrate_while_ugc_dev_holds_the_warehouse_says_what_to_do(tmp_path: Path) -> None:
+    note = Running(pid=os.getpid(), http="http://x", kafka="", mongo="", key="0")
+    announce(tmp_path / ".ugc", note)
+
+    done = ugc("migrate", cwd=tmp_path)
+
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert f"ugc dev (pid {os.getpid()})" in line
+    assert "stop it first" in line

@@ -50,6 +50,10 @@ def settings_of(**overrides: object) -> Settings:
     return settings
 
 
+class Refused(Exception):
+    """The command cannot go on; the message says why and what to do instead."""
+
+
 def observed(settings: Settings, component: str, *, readable: bool = False) -> None:
     """Logs (ECS JSON) and Sentry for this process, first thing at every entry point."""
     from ugc.observability.errors import init_sentry  # noqa: PLC0415

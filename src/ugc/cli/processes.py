@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ugc.cli.app import app, console, observed, required, settings_of
+from ugc.cli.app import Refused, app, console, observed, required, settings_of
 from ugc.settings import Settings
 
 if TYPE_CHECKING:
@@ -94,6 +94,20 @@ def _banner(settings: Settings, base: str, *, ephemeral: bool) -> None:
     console.print(f"  ClickHouse       {where}  (the loader runs in this process)")
     console.print(f"  data             {settings.data_dir.resolve()}")
     console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
+
+
+def _refuse_a_held_warehouse(settings: Settings) -> None:
+    """The embedded ClickHouse opens in one process at a time: the `ugc dev` that
+    runs on this data directory has it (and migrated it when it started)."""
+    from ugc.devstack.running import running_in  # noqa: PLC0415
+
+    running = running_in(settings.data_dir)
+    if settings.clickhouse.url is None and running is not None:
+        raise Refused(
+            f"ugc dev (pid {running.pid}) runs on {settings.data_dir.resolve()} and holds its "
+            "embedded ClickHouse, which it migrated when it started; stop it first, or set "
+            "UGC_CLICKHOUSE_URL to migrate a ClickHouse server"
+        )
 
 
 def _announce(settings: Settings, base: str) -> None:
@@ -217,5 +231,6 @@ def migrate() -> None:
     from ugc.warehouse.migrations import migrate_configured  # noqa: PLC0415
 
     settings = settings_of()
+    _refuse_a_held_warehouse(settings)
     applied = asyncio.run(migrate_configured(settings.clickhouse, settings.data_dir))
     console.print(f"applied: {', '.join(applied) or 'nothing, the schema is current'}")
