@@ -19,6 +19,7 @@ from ugc.auth import KeyMaterial, issue_token
 from ugc.content.app import content_service
 from ugc.events.app import events_service
 from ugc.settings import Settings
+from ugc.web.service import Service
 
 pytestmark = pytest.mark.unit
 
@@ -170,7 +171,7 @@ async def test_every_service_serves_its_docs_without_another_host(
         assert f"/openapi/{name}.json" in page.text
 
 
-def services_of(settings: Settings) -> list[Any]:
+def services_of(settings: Settings) -> list[Service]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         "mongodb://127.0.0.1:9", connect=False
     )

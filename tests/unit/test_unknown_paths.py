@@ -7,29 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
-from tests.unit.test_openapi import NoPublisher, NoSink
-from ugc.analytics.app import analytics_service
-from ugc.analytics.queries import AnalyticsQueries
-from ugc.content.app import content_service
-from ugc.events.app import events_service
+from tests.unit.test_openapi import services_of
 from ugc.settings import Settings
 from ugc.web.server import CombinedServices
-from ugc.web.service import Service
 
 pytestmark = pytest.mark.unit
-
-
-def services(settings: Settings) -> list[Service]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        "mongodb://127.0.0.1:9", connect=False
-    )
-    return [
-        events_service(settings, NoPublisher()),
-        content_service(settings, client),
-        analytics_service(settings, AnalyticsQueries(NoSink(), "db"), None),  # type: ignore[arg-type]
-    ]
 
 
 async def answers(app: Any) -> list[httpx.Response]:
@@ -47,7 +30,7 @@ async def answers(app: Any) -> list[httpx.Response]:
 async def test_unknown_paths_and_methods_are_problem_details(
     base_settings: Settings, which: int | str
 ) -> None:
-    made = services(base_settings)
+    made = services_of(base_settings)
     app = CombinedServices(made, base_settings) if which == "combined" else made[int(which)]
 
     found = await answers(app)
