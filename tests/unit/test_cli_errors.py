@@ -84,3 +84,10 @@ def test_an_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
 
     assert done.returncode == 2
     assert done.stderr.strip() == "ugc: No such command 'nosuch'; see `ugc --help`"
+
+
+def test_a_commands_own_exit_code_is_kept(tmp_path: Path) -> None:
+    done = ugc("healthcheck", "--url", f"http://127.0.0.1:{free_port()}/healthz", cwd=tmp_path)
+
+    assert done.returncode == 1
+    assert "unhealthy" in done.stdout + done.stderr

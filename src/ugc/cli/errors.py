@@ -43,14 +43,17 @@ def run(app: Callable[..., object], argv: list[str]) -> int:
         logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
-        app(args=[a for a in argv if a != DEBUG_FLAG], prog_name="ugc", standalone_mode=False)
+        # Outside standalone mode a command's `typer.Exit(code)` comes back as its code.
+        code = app(
+            args=[a for a in argv if a != DEBUG_FLAG], prog_name="ugc", standalone_mode=False
+        )
     except KeyboardInterrupt:
         return INTERRUPTED
     except Exception as exc:
         if debug and not isinstance(exc, typer.Exit | typer.TyperException):
             raise
         return ending(exc)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def ending(exc: Exception) -> int:
