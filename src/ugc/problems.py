@@ -102,7 +102,7 @@ def field_errors(
 Rule = Callable[[Any], Problem]
 
 # Each kind of domain error and its status; a subclass answers as its nearest kind.
-STATUS: dict[type[UgcError], int] = {
+STATUS: dict[type, int] = {
     Malformed: 400,
     Unauthenticated: 401,
     Forbidden: 403,
@@ -115,8 +115,6 @@ STATUS: dict[type[UgcError], int] = {
     OverQuota: 429,
     Unavailable: 503,
 }
-
-_STATUS: dict[type, int] = dict(STATUS)
 
 
 class ProblemRegistry:
@@ -139,15 +137,15 @@ class ProblemRegistry:
     def domain_problem(self, exc: UgcError) -> Problem:
         """A domain error's answer: the status of its kind, its message as the detail."""
         ERRORS_ANSWERED.labels(self.service, type(exc).__name__).inc()
-        status = next((_STATUS[k] for k in type(exc).__mro__ if k in _STATUS), 500)
+        status = next((STATUS[k] for k in type(exc).__mro__ if k in STATUS), 500)
         detail = str(exc)
         if isinstance(exc, Unauthenticated):
             challenge = f'Bearer error="invalid_token", error_description="{detail}"'
-            return Problem(401, detail, headers={"WWW-Authenticate": challenge})
+            return Problem(status, detail, headers={"WWW-Authenticate": challenge})
         if isinstance(exc, Invalid):
-            return Problem(422, detail, errors=exc.errors or None)
+            return Problem(status, detail, errors=exc.errors or None)
         if isinstance(exc, OverQuota):
-            return Problem(429, detail, headers={"Retry-After": str(exc.retry_after_s)})
+            return Problem(status, detail, headers={"Retry-After": str(exc.retry_after_s)})
         if isinstance(exc, Unavailable):
             return self.unavailable(detail, retry_after_s=exc.retry_after_s)
         if status == 500:
