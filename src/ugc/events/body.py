@@ -9,7 +9,7 @@ refusal an error of `events.errors`.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -72,26 +72,26 @@ def check_declared_length(content_length: str | None, limits: EventBodyLimits) -
 
 def anonymous_limits(content_encoding: str | None, limits: EventBodyLimits) -> EventBodyLimits:
     """The limits of a body read before its sender is known: a beacon's."""
-    if (content_encoding or "identity").strip().lower() != "identity":
+    if _coding(content_encoding) != "identity":
         raise BodyNotSupported(
             "A body that carries its access token is read uncompressed, as browsers send "
             "beacons; to send gzip, put the token in the Authorization header."
         )
-    return EventBodyLimits(
-        max_body_bytes=min(limits.max_body_bytes, BEACON_MAX_BYTES),
-        max_decompressed_bytes=limits.max_decompressed_bytes,
-        max_decompression_ratio=limits.max_decompression_ratio,
-    )
+    return replace(limits, max_body_bytes=min(limits.max_body_bytes, BEACON_MAX_BYTES))
 
 
 def decode_content(raw: bytes, encoding: str | None, limits: EventBodyLimits) -> bytes:
     """Undo `Content-Encoding` (identity or gzip) within the size and ratio caps."""
-    kind = (encoding or "identity").strip().lower()
+    kind = _coding(encoding)
     if kind == "identity":
         return raw
     if kind not in {"gzip", "x-gzip"}:
         raise BodyNotSupported(f"Content-Encoding {kind!r} is not supported; use gzip or none.")
     return _gunzip(raw, limits)
+
+
+def _coding(content_encoding: str | None) -> str:
+    return (content_encoding or "identity").strip().lower()
 
 
 def _gunzip(raw: bytes, limits: EventBodyLimits) -> bytes:

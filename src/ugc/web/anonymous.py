@@ -36,7 +36,9 @@ class AnonymousBudget:
             del self._by_client[client]  # an address gone leaves nothing behind
 
 
-_BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
+# The methods whose requests may bring a body: what a stranger can make cost.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_BODY_METHODS = frozenset(method.encode() for method in BODY_METHODS)  # as the parser says
 
 
 def is_stranger(method: bytes, headers: list[tuple[bytes, bytes]]) -> bool:

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ugc.auth import TokenVerifier
 from ugc.errors import Malformed, TooLarge, UgcError
 from ugc.problems import ProblemRegistry
+from ugc.web.anonymous import BODY_METHODS
 from ugc.web.dependencies import authorization_of, identify
 
 
@@ -72,9 +73,6 @@ def _content_length(scope: Scope) -> bytes | None:
     return None
 
 
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
 class CredentialsBeforeBody:
     """A framework route reads its body before its dependencies check the token, so
     a stranger could make it read (and hold a slot for) a slow body: here a request
@@ -93,7 +91,7 @@ class CredentialsBeforeBody:
         return any(route.matches(scope)[0] is Match.FULL for route in self.routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in _BODY_METHODS and self._routed(scope):
+        if scope["type"] == "http" and scope["method"] in BODY_METHODS and self._routed(scope):
             try:
                 identify(scope, self.verifier, authorization_of(scope))
             except UgcError as refused:
