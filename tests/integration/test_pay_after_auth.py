@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -87,16 +86,13 @@ async def test_a_slow_beacon_is_answered_408_long_before_the_read_timeout(
                 b"Content-Length: %d\r\n\r\n" % len(body) + body[:10]
             )
             await writer.drain()
-            started = time.monotonic()
+            # The connection's own read timeout is 30 s: an answer within 10 is the beacon's.
             answer = await asyncio.wait_for(reader.read(4096), timeout=10)
-            waited = time.monotonic() - started
         finally:
             writer.close()
 
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
-    assert b"must arrive within" in answer
-    # A bound, not a speed: the connection's own read timeout here is 30 s.
-    assert waited < BEACON_READ_S + 5
+    assert f"must arrive within {BEACON_READ_S:g} s".encode() in answer
 
 
 async def test_a_write_with_no_valid_token_is_401_before_its_body_is_read(
