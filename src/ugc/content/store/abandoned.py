@@ -45,9 +45,6 @@ class AbandonedTransactions:
                 self._reap(), name="mongo-abandoned", context=contextvars.Context()
             )
 
-    def __len__(self) -> int:
-        return len(self._pending)
-
     async def _reap(self) -> None:
         while self._pending:
             now = time.monotonic()
