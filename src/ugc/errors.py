@@ -66,6 +66,13 @@ class Invalid(UgcError):
         return cls(INVALID_FIELDS, [{"field": field, "reason": reason}])
 
 
+class InvalidCursor(Invalid):
+    """A page cursor that this API did not make, or one that has expired."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, [{"field": "cursor", "reason": detail}])
+
+
 INVALID_FIELDS = "The request has invalid fields; see `errors`."
 
 

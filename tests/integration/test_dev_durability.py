@@ -28,6 +28,7 @@ VIEWER = str(uuid.uuid4())
 _SERVERS = ("KAFKA", "MONGO", "OBJECT_STORE")
 START_S = 90.0
 LOADED_S = 60.0
+ROW = "/api/v1/analytics/users/me/continue-watching"
 
 
 class Dev:
@@ -104,6 +105,11 @@ class Dev:
         answer.raise_for_status()
         films: int = answer.json()["films"]
         return films
+
+    def continue_watching(self) -> list[str]:
+        answer = httpx.get(f"{self.base}{ROW}", headers=self.auth, timeout=5)
+        answer.raise_for_status()
+        return [item["film_id"] for item in answer.json()["items"]]
 
     def rows(self) -> tuple[int, int]:
         """(rows with FINAL, distinct event ids) of the viewer, read from the warehouse
@@ -184,12 +190,26 @@ async def test_a_restart_keeps_every_event_and_loads_new_ones_once(dev: Dev) -> 
 
 
 async def test_a_killed_process_group_keeps_every_acknowledged_event(dev: Dev) -> None:
+    """Events, and a film hidden from Continue Watching (a viewer's answer too)."""
     dev.start()
-    acknowledged = await send(dev, plays(500), per_request=10)
+    halfway = plays(1)
+    halfway[0] |= {"position_sec": 500.0, "duration_sec": 1000.0}
+    film = halfway[0]["film_id"]
+    assert await send(dev, halfway, per_request=1) == 1
+    loaded(dev, 1)
+    assert dev.continue_watching() == [film]
+    hidden = httpx.delete(f"{dev.base}{ROW}/{film}", headers=dev.auth, timeout=10)
+    assert hidden.status_code == 204, hidden.text
+    acknowledged = 1 + await send(dev, plays(500), per_request=10)
     dev.kill()  # SIGKILL to ugc dev's process group, right after the last 202
 
     dev.start()
     loaded(dev, acknowledged)
+    assert dev.continue_watching() == []
+    kept = httpx.get(
+        f"{dev.base}/api/v1/analytics/users/me/films/{film}/max-position", headers=dev.auth
+    )
+    assert kept.json()["max_position_sec"] == 500  # the resume point is the viewer's still
     dev.stop()
 
     assert dev.rows() == (acknowledged, acknowledged)

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from ugc.content import cursor
-from ugc.content.errors import InvalidCursor
+from ugc.errors import InvalidCursor
 from ugc.warehouse.sink import RowsRefused, SinkError, WarehouseUnavailable
+from ugc.web import cursor
 
 pytestmark = pytest.mark.unit
 

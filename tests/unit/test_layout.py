@@ -19,7 +19,8 @@ LAYERS = [
     {"problems"},
     {"auth"},
     {"web"},
-    {"events", "warehouse", "devstack"},
+    {"events", "devstack"},
+    {"warehouse"},  # stores the events of the contract
     {"loader", "analytics", "content"},
     {"research"},
     {"cli"},

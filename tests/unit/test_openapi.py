@@ -51,7 +51,7 @@ def schema_of(response: dict[str, Any]) -> dict[str, Any]:
 
 def test_every_analytics_answer_is_a_documented_model(base_settings: Settings) -> None:
     queries = AnalyticsQueries(NoSink(), "db")  # type: ignore[arg-type]
-    spec = analytics_service(base_settings, queries, None).api.openapi()
+    spec = analytics_service(base_settings, queries).api.openapi()
 
     routes = {p: item for p, item in spec["paths"].items() if p.startswith("/api/v1/analytics")}
     assert set(routes) == {route.path for route in analytics_router.routes}  # type: ignore[attr-defined]
@@ -104,7 +104,7 @@ def test_every_route_documents_the_problems_it_can_answer(base_settings: Setting
     )
     content = content_service(base_settings, client).api.openapi()
     queries = AnalyticsQueries(NoSink(), "db")  # type: ignore[arg-type]
-    analytics = analytics_service(base_settings, queries, None).api.openapi()
+    analytics = analytics_service(base_settings, queries).api.openapi()
     events = events_service(base_settings, NoPublisher()).api.openapi()
 
     assert statuses(content, "/api/v1/reviews/{review_id}", "patch") >= {
@@ -178,5 +178,5 @@ def services_of(settings: Settings) -> list[Service]:
     return [
         events_service(settings, NoPublisher()),
         content_service(settings, client),
-        analytics_service(settings, AnalyticsQueries(NoSink(), "db"), None),  # type: ignore[arg-type]
+        analytics_service(settings, AnalyticsQueries(NoSink(), "db")),  # type: ignore[arg-type]
     ]

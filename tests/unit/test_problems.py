@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ugc import errors
-from ugc.content.errors import AlreadyExists, InvalidCursor, NotYours, StoreUnavailable
+from ugc.content.errors import AlreadyExists, NotYours, StoreUnavailable
+from ugc.errors import InvalidCursor
 from ugc.events.errors import BodyTooLarge, NoValidEvent, PublishUnavailable
 from ugc.problems import STATUS, UNEXPECTED, ProblemRegistry
 from ugc.warehouse.sink import RowsRefused, WarehouseUnavailable

@@ -13,17 +13,23 @@ from pydantic import AfterValidator
 
 from ugc.analytics.models import (
     AveragePosition,
+    ContinueWatching,
     DistinctViewers,
     FilmStats,
     FilmsWatched,
+    HistoryEntry,
     MaxPosition,
     ResumePoint,
     TopFilm,
+    TrendingFilm,
 )
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.analytics.rankings import TopFilmsRankings, utc_today
+from ugc.analytics.trending import TrendingFilms, Window
+from ugc.analytics.viewings import ViewingQueries
 from ugc.auth import ANALYST_ROLE, subject_rule, user_id_of
 from ugc.errors import Forbidden, Invalid
+from ugc.web.cursor import Cursor, Page
 from ugc.web.dependencies import CurrentUser, kit_of, state_of
 from ugc.web.openapi import problems
 
@@ -43,6 +49,8 @@ class AnalyticsState:
 
     queries: AnalyticsQueries
     rankings: TopFilmsRankings | None  # None: every period computed when asked
+    viewings: ViewingQueries
+    trending: TrendingFilms  # kept ready when `rankings` are, else computed when asked
 
 
 async def _queries(request: Request) -> AnalyticsQueries:
@@ -55,7 +63,12 @@ def _storable(day: date) -> date:
     return day
 
 
+async def _viewings(request: Request) -> ViewingQueries:
+    return state_of(request, AnalyticsState).viewings
+
+
 Queries = Annotated[AnalyticsQueries, Depends(_queries)]
+Viewings = Annotated[ViewingQueries, Depends(_viewings)]
 FilmId = Annotated[UUID, Path(description="The film's UUID")]
 Day = Annotated[date, AfterValidator(_storable)]
 MAX_LIMIT = 100
@@ -96,6 +109,17 @@ async def _whose(
 
 
 Whose = Annotated[str, Depends(_whose)]
+
+
+async def _own(who: Annotated[str, Depends(_whose)], user: CurrentUser) -> str:
+    """`me` or the caller's own id, whatever their roles: what changes a viewer's
+    rows is theirs alone."""
+    if who != user.user_id:
+        raise Forbidden("Only viewers change their own rows, whatever their roles.")
+    return who
+
+
+Own = Annotated[str, Depends(_own)]
 _OTHERS = problems(s403=f"Another user's data, without the {ANALYST_ROLE!r} role.")
 
 
@@ -120,6 +144,28 @@ async def top_films(
         response.headers["Age"] = str(age)
         return films
     return await queries.top_films(start, end, limit)
+
+
+@router.get("/films/trending", summary="Trending films: recent distinct viewers, decayed")
+async def trending_films(
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    window: Annotated[Window, Query(description="the last 24 hours, or 7 days")] = Window.day,
+    limit: Limit = 10,
+) -> list[TrendingFilm]:
+    """A film's score sums, over the viewers who played it in the window, 0.5^(a / h):
+    `a` the whole hours from the hour the viewer last played it to the current hour,
+    `h` the half-life `UGC_TRENDING_HALF_LIFE_H` (24). Kept ready in the background
+    (`Age` says how old the answer is, at most a minute by default)."""
+    del user
+    trending = state_of(request, AnalyticsState).trending
+    ready = trending.ready(window, limit)
+    if ready is not None:
+        films, age = ready
+        response.headers["Age"] = str(age)
+        return films
+    return await trending.ask(window, limit)
 
 
 @router.get("/films/{film_id}/stats", summary="Viewers, watch time and completion of a film")
@@ -170,3 +216,45 @@ async def max_position(who: Whose, film_id: FilmId, queries: Queries) -> MaxPosi
 )
 async def distinct_films(who: Whose, queries: Queries) -> FilmsWatched:
     return await queries.distinct_films(who)
+
+
+@router.get(
+    "/users/{user_ref}/continue-watching",
+    summary="Films started and not finished, most recent first",
+    responses=_OTHERS | problems(s422="A parameter or the cursor is not valid."),
+)
+async def continue_watching(
+    who: Whose, viewings: Viewings, limit: Limit = 20, cursor: Cursor = None
+) -> Page[ContinueWatching]:
+    """The rules are docs/api.md's "Viewing rules": a film enters once played past
+    `UGC_RESUME_MIN_FRACTION` (5%) of a length of at least `UGC_RESUME_MIN_LENGTH_S`
+    (300 s), leaves when the viewing completes (`end`, `credits_sec`, or
+    `UGC_WATCHED_FRACTION`, 90%), after `UGC_CONTINUE_WATCHING_DAYS` (112) idle, or
+    when hidden until it is played again."""
+    return await viewings.continue_watching(who, limit, cursor)
+
+
+@router.delete(
+    "/users/{user_ref}/continue-watching/{film_id}",
+    status_code=204,
+    summary="Hide a film from Continue Watching, keeping its resume point",
+    responses=problems(s403="Another user's row: only viewers change their own."),
+)
+async def hide_from_continue_watching(who: Own, film_id: FilmId, viewings: Viewings) -> None:
+    """Idempotent and durable; once answered, no read of the row shows the film
+    until a playback event of it later than the hide. `/resume` still answers it."""
+    await viewings.hide(who, film_id)
+
+
+@router.get(
+    "/users/{user_ref}/history",
+    summary="Completed viewings, newest first",
+    responses=_OTHERS | problems(s422="A parameter or the cursor is not valid."),
+)
+async def history(
+    who: Whose, viewings: Viewings, limit: Limit = 20, cursor: Cursor = None
+) -> Page[HistoryEntry]:
+    """One entry per completed viewing: seeking past the end, resuming after it or
+    replayed events add none; playing again from the start region (under 5%) after
+    a completed viewing starts a new one, and its completion is a second entry."""
+    return await viewings.history(who, limit, cursor)

@@ -12,11 +12,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from ugc.analytics.api import MAX_LIMIT, AnalyticsState, router
 from ugc.analytics.queries import AnalyticsQueries, AnalyticsUnavailable
-from ugc.analytics.rankings import TopFilmsRankings
-from ugc.settings import AnalyticsSettings, Settings
+from ugc.analytics.rankings import KeptReady, TopFilmsRankings
+from ugc.analytics.trending import TrendingFilms
+from ugc.analytics.viewings import ViewingQueries
+from ugc.settings import Settings
 from ugc.warehouse.connect import open_sink
 from ugc.warehouse.migrations import migrate
 from ugc.warehouse.sink import EventSink
@@ -26,9 +30,7 @@ from ugc.web.service import Service, assemble
 log = logging.getLogger(__name__)
 
 
-def analytics_service(
-    settings: Settings, queries: AnalyticsQueries, rankings: TopFilmsRankings | None
-) -> Service:
+def analytics_service(settings: Settings, queries: AnalyticsQueries, kept: Kept) -> Service:
     kit = ServiceKit.of(settings, "analytics")
 
     async def clickhouse_ready() -> bool:
@@ -43,7 +45,12 @@ def analytics_service(
         description="Viewing analytics from ClickHouse.",
         routers=[router],
         checks={"clickhouse": clickhouse_ready},
-        state=AnalyticsState(queries, rankings),
+        state=AnalyticsState(
+            queries,
+            kept.top_films,
+            ViewingQueries(queries, settings.clickhouse.database, settings.viewing),
+            kept.trending,
+        ),
     )
 
 
@@ -62,22 +69,51 @@ async def open_analytics_service(
         return
     await migrate(sink, settings.clickhouse)
     queries = AnalyticsQueries(sink, settings.clickhouse.database)
-    async with rankings_kept(settings.analytics, queries) as rankings:
-        yield analytics_service(settings, queries, rankings)
+    async with rankings_kept(settings, queries) as kept:
+        yield analytics_service(settings, queries, kept)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """The rankings kept ready: the top films (None when turned off) and trending
+    (answered from memory only while it is refreshed)."""
+
+    top_films: TopFilmsRankings | None
+    trending: TrendingFilms
 
 
 @asynccontextmanager
-async def rankings_kept(
-    settings: AnalyticsSettings, queries: AnalyticsQueries
-) -> AsyncIterator[TopFilmsRankings | None]:
-    if not settings.rankings_refresh_s or not settings.rankings_days:
-        yield None
+async def rankings_kept(settings: Settings, queries: AnalyticsQueries) -> AsyncIterator[Kept]:
+    every_s = settings.analytics.rankings_refresh_s
+    trending = _trending(settings, queries)
+    if not every_s:
+        yield Kept(None, trending)
         return
-    rankings = TopFilmsRankings(queries, windows_days=settings.rankings_days, keep=MAX_LIMIT)
-    task = asyncio.create_task(rankings.keep_fresh(settings.rankings_refresh_s), name="top-films")
+    top_films = None
+    refreshed: list[KeptReady[Any, Any]] = [trending]
+    if settings.analytics.rankings_days:
+        top_films = TopFilmsRankings(
+            queries, windows_days=settings.analytics.rankings_days, keep=MAX_LIMIT
+        )
+        refreshed.append(top_films)
+    tasks = [
+        asyncio.create_task(kept.keep_fresh(every_s), name=type(kept).__name__)
+        for kept in refreshed
+    ]
     try:
-        yield rankings
+        yield Kept(top_films, trending)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _trending(settings: Settings, queries: AnalyticsQueries) -> TrendingFilms:
+    return TrendingFilms(
+        queries,
+        settings.clickhouse.database,
+        half_life_h=settings.viewing.trending_half_life_h,
+        keep=MAX_LIMIT,
+    )

@@ -68,3 +68,26 @@ class MaxPosition(Answer):
 class FilmsWatched(Answer):
     user_id: str
     films: int
+
+
+class ContinueWatching(Answer):
+    film_id: UUID
+    position_sec: float = Field(description="where to resume")
+    duration_sec: float
+    progress: float = Field(description="position / duration (0-1)")
+    last_watched_at: UtcTime
+
+
+class HistoryEntry(Answer):
+    film_id: UUID
+    completed_at: UtcTime = Field(description="when this viewing reached its end")
+    viewing: int = Field(description="1 for the first completed viewing of the film, 2 ...")
+
+
+class TrendingFilm(Answer):
+    film_id: UUID
+    score: float = Field(
+        description="sum over the film's viewers in the window of 0.5^(hours since the "
+        "viewer last watched it / UGC_TRENDING_HALF_LIFE_H)"
+    )
+    viewers: int = Field(description="distinct viewers in the window")

@@ -9,9 +9,13 @@ argMax, uniq) or reads with FINAL.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
+
+import orjson
 
 from ugc.analytics.models import (
     AveragePosition,
@@ -23,16 +27,23 @@ from ugc.analytics.models import (
     TopFilm,
 )
 from ugc.errors import Unavailable
-from ugc.events.contract import PLAYBACK_TYPES
 from ugc.warehouse.sink import EventSink, WarehouseUnavailable
+from ugc.warehouse.viewings import PLAYBACK
 
 log = logging.getLogger(__name__)
-
-PLAYBACK = "(" + ", ".join(f"'{kind}'" for kind in PLAYBACK_TYPES) + ")"
 
 
 class AnalyticsUnavailable(Unavailable):
     """ClickHouse did not answer an analytics query."""
+
+
+@contextmanager
+def _answerable(what: str) -> Iterator[None]:
+    try:
+        yield
+    except WarehouseUnavailable as exc:
+        log.warning("analytics %s failed, ClickHouse unavailable: %s", what, exc)
+        raise AnalyticsUnavailable("Analytics are unavailable right now; retry shortly.") from exc
 
 
 class AnalyticsQueries:
@@ -41,21 +52,24 @@ class AnalyticsQueries:
         self._db = database
 
     async def ping(self) -> None:
-        await self._rows("SELECT 1 AS ok", None)
+        await self.rows("SELECT 1 AS ok", None)
 
-    async def _rows(self, sql: str, params: dict[str, Any] | None) -> list[dict[str, Any]]:
+    async def rows(self, sql: str, params: dict[str, Any] | None) -> list[dict[str, Any]]:
         """The rows of a query; ClickHouse not answering is `AnalyticsUnavailable`,
         said in words a client can act on (the server's own text goes to the log)."""
-        try:
+        with _answerable("query"):
             return await self._sink.query(sql, params)
-        except WarehouseUnavailable as exc:
-            log.warning("analytics query failed, ClickHouse unavailable: %s", exc)
-            raise AnalyticsUnavailable(
-                "Analytics are unavailable right now; retry shortly."
-            ) from exc
+
+    async def write_row(self, table: str, row: dict[str, Any]) -> None:
+        """One row into a table of the analytics' own (never the events'): durable
+        when this returns, and read by the next query."""
+        with _answerable("write"):
+            await self._sink.insert_json_rows(
+                f"{self._db}.{table}", list(row), orjson.dumps(row), dedup_token=str(uuid4())
+            )
 
     async def _one(self, sql: str, params: dict[str, Any]) -> dict[str, Any]:
-        rows = await self._rows(sql, params)
+        rows = await self.rows(sql, params)
         return rows[0] if rows else {}
 
     async def film_stats(self, film_id: UUID, since: date, until: date) -> FilmStats:
@@ -82,7 +96,7 @@ class AnalyticsQueries:
         """Films by distinct viewers over the period, then watch time for those few."""
         # The viewer states are few rows but costly ones to read; ClickHouse reads in
         # parallel only past 160k rows or 24 MiB, so the settings let every core help.
-        ranked = await self._rows(
+        ranked = await self.rows(
             f"""
             SELECT film_id, uniqMerge(viewers) AS viewers
             FROM {self._db}.film_day_viewers
@@ -99,7 +113,7 @@ class AnalyticsQueries:
             return []
         # Ids that went through UUID() are hex and dashes only: safe as literals.
         films = ",".join(f"'{UUID(str(r['film_id']))}'" for r in ranked)
-        watched = await self._rows(
+        watched = await self.rows(
             f"""
             SELECT film_id, sum(greatest(furthest - earliest, 0)) AS watch_seconds
             FROM (
@@ -123,7 +137,7 @@ class AnalyticsQueries:
 
     async def resume_points(self, user_id: str, limit: int) -> list[ResumePoint]:
         """The last position in each film the user watched, most recent first."""
-        rows = await self._rows(
+        rows = await self.rows(
             f"""
             SELECT film_id,
                    argMax(coalesce(position_sec, to_sec), (occurred_at, received_at, seq))

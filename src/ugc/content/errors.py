@@ -22,10 +22,5 @@ class NotYours(ContentError, errors.Forbidden):
     pass
 
 
-class InvalidCursor(ContentError, errors.Invalid):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, [{"field": "cursor", "reason": detail}])
-
-
 class StoreUnavailable(ContentError, errors.Unavailable):
     """The content database did not answer in time."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,11 +89,3 @@ class Bookmark(Strict):
 class ReviewSort(StrEnum):
     newest = "newest"
     score = "score"
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int = Field(description="all items of this listing")
-    next_cursor: str | None = Field(
-        description="pass as `cursor` for the next page; null at the end"
-    )

@@ -15,7 +15,6 @@ from uuid import UUID
 from ugc.content.models import (
     Bookmark,
     FilmRatingSummary,
-    Page,
     Rating,
     Review,
     ReviewIn,
@@ -24,6 +23,7 @@ from ugc.content.models import (
     VoteResult,
     VoteValue,
 )
+from ugc.web.cursor import Page
 
 
 class Ratings(Protocol):

@@ -13,7 +13,6 @@ from uuid import UUID
 from ugc.content.models import (
     Bookmark,
     FilmRatingSummary,
-    Page,
     Rating,
     Review,
     ReviewIn,
@@ -24,6 +23,7 @@ from ugc.content.models import (
 )
 from ugc.content.ports import Stores
 from ugc.content.rules import ensure_author
+from ugc.web.cursor import Page
 
 
 @dataclass(frozen=True, slots=True)

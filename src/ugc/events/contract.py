@@ -82,12 +82,25 @@ class _EventBase(TypedDict):
     ]
 
 
+Credits = Annotated[
+    float,
+    Field(
+        gt=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="Where the end credits start (the player has it from the catalogue): "
+        "reaching it completes the viewing, instead of a share of the length.",
+    ),
+]
+
+
 class _PositionEvent(_EventBase):
     """An event at one position of the film being played."""
 
     film_id: UUID
     position_sec: Seconds
     duration_sec: NotRequired[Seconds | None]
+    credits_sec: NotRequired[Credits | None]
 
 
 class ViewProgress(_PositionEvent):
@@ -120,6 +133,7 @@ class Seek(_EventBase):
     from_sec: Seconds
     to_sec: Seconds
     duration_sec: NotRequired[Seconds | None]
+    credits_sec: NotRequired[Credits | None]
 
 
 class QualityChange(_PositionEvent):

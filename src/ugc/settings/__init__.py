@@ -41,6 +41,7 @@ from ugc.settings.sections import (
     MongoSettings,
     ObservabilitySettings,
     Section,
+    ViewingRules,
 )
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "ObservabilitySettings",
     "Section",
     "Settings",
+    "ViewingRules",
 ]
 
 ENV_PREFIX = "UGC_"
@@ -80,6 +82,7 @@ class Settings(BaseSettings):
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     loader: LoaderSettings = LoaderSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
+    viewing: ViewingRules = ViewingRules()
     intake: IntakeLimits = IntakeLimits()
     jwt: JwtSettings = JwtSettings()
     observability: ObservabilitySettings = ObservabilitySettings()

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 KIB = 1024
@@ -128,6 +128,30 @@ class AnalyticsSettings(Section):
     # background every refresh_s and answered from memory; 0 turns that off.
     rankings_days: list[int] = Field(default=[7, 30], max_length=8)
     rankings_refresh_s: float = Field(default=60.0, ge=0)
+
+
+class ViewingRules(Section):
+    """When a viewing is complete and what enters a viewer's rows; the rules are
+    said in docs/api.md ("Viewing rules")."""
+
+    # Past this share of the length a viewing is complete (unless the events say
+    # where the end credits start: then reaching them completes it).
+    watched_fraction: float = Field(default=0.9, gt=0, le=1)
+    # Below this share of the length a position is no resume point, and playing
+    # there after a completed viewing starts a new one.
+    resume_min_fraction: float = Field(default=0.05, ge=0, lt=1)
+    # A film shorter than this never enters Continue Watching.
+    resume_min_length_s: float = Field(default=300.0, ge=0)
+    # Films not watched for this many days drop out of Continue Watching.
+    continue_watching_days: int = Field(default=112, ge=1, le=36_500)
+    # Trending: a viewer who last watched this many hours ago counts half.
+    trending_half_life_h: float = Field(default=24.0, gt=0, le=24 * 365)
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> ViewingRules:
+        if self.resume_min_fraction >= self.watched_fraction:
+            raise ValueError("UGC_RESUME_MIN_FRACTION must be below UGC_WATCHED_FRACTION")
+        return self
 
 
 class IntakeLimits(Section):

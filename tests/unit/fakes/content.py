@@ -15,7 +15,6 @@ from ugc.content.errors import AlreadyExists, NotFound
 from ugc.content.models import (
     Bookmark,
     FilmRatingSummary,
-    Page,
     Rating,
     Review,
     ReviewIn,
@@ -26,6 +25,7 @@ from ugc.content.models import (
 )
 from ugc.content.ports import Stores
 from ugc.content.rules import points, rating_move, rating_summary, vote_move
+from ugc.web.cursor import Page
 
 T = TypeVar("T")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from ugc.content.api.deps import READS, Content, Cursor, FilmId, Limit, Writer, json_model
-from ugc.content.models import Bookmark, Page
+from ugc.content.api.deps import READS, Content, FilmId, Limit, Writer, json_model
+from ugc.content.models import Bookmark
+from ugc.web.cursor import Cursor, Page
 from ugc.web.dependencies import CurrentUser
 from ugc.web.openapi import problems
 

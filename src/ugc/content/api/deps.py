@@ -50,9 +50,6 @@ ReviewIdPath = Annotated[
     str, Path(pattern=r"^[0-9a-f]{24}$", description="The review's id: 24 hex characters")
 ]
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size, at most 100")]
-Cursor = Annotated[
-    str | None, Query(max_length=256, description="`next_cursor` of the previous page")
-]
 
 
 def json_model(model: BaseModel) -> Response:

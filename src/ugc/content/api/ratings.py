@@ -11,13 +11,13 @@ from ugc.content.api.deps import (
     READS,
     WRITES,
     Content,
-    Cursor,
     FilmId,
     Limit,
     Writer,
     json_model,
 )
-from ugc.content.models import FilmRatingSummary, Page, Rating, RatingIn
+from ugc.content.models import FilmRatingSummary, Rating, RatingIn
+from ugc.web.cursor import Cursor, Page
 from ugc.web.dependencies import CurrentUser
 from ugc.web.openapi import problems
 

@@ -9,14 +9,14 @@ from ugc.content.api.deps import (
     READS,
     WRITES,
     Content,
-    Cursor,
     FilmId,
     Limit,
     ReviewIdPath,
     Writer,
     json_model,
 )
-from ugc.content.models import Page, Review, ReviewIn, ReviewPatch, ReviewSort, VoteIn, VoteResult
+from ugc.content.models import Review, ReviewIn, ReviewPatch, ReviewSort, VoteIn, VoteResult
+from ugc.web.cursor import Cursor, Page
 from ugc.web.dependencies import CurrentUser
 from ugc.web.openapi import problems
 

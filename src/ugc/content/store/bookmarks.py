@@ -10,11 +10,12 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ugc.content.errors import NotFound
-from ugc.content.models import Bookmark, Page
+from ugc.content.models import Bookmark
 from ugc.content.store import keyset
 from ugc.content.store.abandoned import AbandonedTransactions
 from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.turns import Turns
+from ugc.web.cursor import Page
 
 
 class MongoBookmarks(MongoStore):

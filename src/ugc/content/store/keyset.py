@@ -12,9 +12,9 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo.asynchronous.collection import AsyncCollection
 
-from ugc.content import cursor
-from ugc.content.errors import InvalidCursor
 from ugc.content.store.mongo import Document
+from ugc.errors import InvalidCursor
+from ugc.web import cursor
 
 NEWEST_FIRST = [("_id", -1)]
 

@@ -18,13 +18,14 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ugc.content.errors import NotFound
-from ugc.content.models import FilmRatingSummary, Page, Rating
+from ugc.content.models import FilmRatingSummary, Rating
 from ugc.content.rules import RatingMove, rating_move, rating_summary
 from ugc.content.store import keyset
 from ugc.content.store.abandoned import AbandonedTransactions
 from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.recent import Recent
 from ugc.content.store.turns import Turns
+from ugc.web.cursor import Page
 
 # How long a film's summary may be served from memory; `my_score` is always read.
 SUMMARY_TTL_S = 5.0

@@ -19,14 +19,15 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from ugc.content import cursor
-from ugc.content.errors import InvalidCursor
-from ugc.content.models import Page, Review, ReviewSort
+from ugc.content.models import Review, ReviewSort
 from ugc.content.rules import RANKING_CAP
 from ugc.content.store import keyset
 from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.reviews import shown
 from ugc.content.store.turns import Turns
+from ugc.errors import InvalidCursor
+from ugc.web import cursor
+from ugc.web.cursor import Page
 
 _BY_SCORE = [("score", -1), ("_id", -1)]
 _FROZEN, _BEYOND = "f", "k"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ugc.analytics.queries import PLAYBACK
 from ugc.research.answers import plain
 from ugc.research.events.store import RESUME, TOP, Params, ranked
+from ugc.warehouse.viewings import PLAYBACK
 
 RowsOf = Callable[..., Awaitable[list[tuple[Any, ...]]]]
 

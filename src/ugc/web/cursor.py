@@ -1,14 +1,33 @@
-"""Opaque page cursors: base64url of a small JSON list, checked on the way back in."""
+"""Paged listings: the page, its cursor parameter, and opaque cursors (base64url of
+a small JSON list, checked on the way back in)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
+from fastapi import Query
+from pydantic import BaseModel, Field
 
-from ugc.content.errors import InvalidCursor
+from ugc.errors import InvalidCursor
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="all items of this listing")
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null at the end"
+    )
+
+
+# The query parameter of a paged listing.
+Cursor = Annotated[
+    str | None, Query(max_length=256, description="`next_cursor` of the previous page")
+]
 
 
 def encode(position: list[Any]) -> str:
