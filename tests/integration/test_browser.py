@@ -200,7 +200,15 @@ async def test_the_trackers_events_reach_clickhouse_and_the_resume_point(
 ) -> None:
     token = token_for("pia")
     page = await open_page(browser, platform, token, progressIntervalMs=500)
-    await page.evaluate("(film) => { window.detach = t.attach(player, { filmId: film }); }", FILM)
+    refused = await page.evaluate(
+        "(film) => { try { t.attach(player, { filmId: film, creditsSec: -1 }); } "
+        "catch (e) { return e.message; } }",
+        FILM,
+    )
+    assert "creditsSec" in refused
+    await page.evaluate(
+        "(film) => { window.detach = t.attach(player, { filmId: film, creditsSec: 20 }); }", FILM
+    )
     await page.evaluate("() => player.play()")
     await page.wait_for_function("() => player.currentTime > 1.5")
     await page.evaluate("() => { player.currentTime = 12; }")
@@ -220,8 +228,9 @@ async def test_the_trackers_events_reach_clickhouse_and_the_resume_point(
     (point,) = await eventually(resumed)
     assert point["film_id"] == FILM
     assert point["position_sec"] == pytest.approx(position, abs=0.5)
-    kinds = {e["type"] for e in await platform.events(4)}
-    assert {"play", "seek", "view_progress", "pause"} <= kinds
+    events = await platform.events(4)
+    assert {"play", "seek", "view_progress", "pause"} <= {e["type"] for e in events}
+    assert {e["credits_sec"] for e in events} == {20}  # attach's creditsSec, on every one
     assert page.errors == []
 
 

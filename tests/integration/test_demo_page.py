@@ -109,3 +109,34 @@ async def test_the_page_is_usable_at_360_px(page_of: Any) -> None:
     assert rating is not None
     assert video["x"] + video["width"] <= 360
     assert rating["y"] >= video["y"] + video["height"]  # below the player, not over it
+
+
+async def test_the_rows_follow_the_viewer_and_hide_keeps_the_resume_point(page_of: Any) -> None:
+    """Half the clip: in Continue Watching; hidden: out, "Resume from" still said;
+    past 90%: a finished viewing in history, and out of the row."""
+    page = page_of
+    player = "document.getElementById('player')"
+    await page.evaluate(f"async () => {{ const v = {player}; await v.play(); }}")
+    await page.evaluate(f"() => {{ {player}.currentTime = 180; }}")
+    await page.wait_for_function(f"() => !{player}.seeking && {player}.currentTime >= 180")
+    await page.evaluate(f"() => {player}.pause()")
+    await page.wait_for_selector("#continue li.mine", timeout=30_000)
+    entry = await text_of(page, "#continue li.mine")
+    await page.click("#continue li.mine button:text('Hide')")
+    await page.wait_for_function(
+        "() => document.getElementById('continue').textContent === 'Nothing to continue.'"
+    )
+    await page.wait_for_function(
+        "() => document.getElementById('resume').textContent.startsWith('Resume from 3:0')",
+        timeout=30_000,
+    )
+    await page.evaluate(f"() => {{ {player}.currentTime = 340; }}")
+    await page.wait_for_function(f"() => !{player}.seeking && {player}.currentTime >= 340")
+    await page.wait_for_function(
+        "() => document.getElementById('history').textContent.startsWith('The demo clip')",
+        timeout=30_000,
+    )
+
+    assert entry.startswith("The demo clip: 3:0")
+    assert "of 6:00" in entry
+    assert await text_of(page, "#continue") == "Nothing to continue."

@@ -30,7 +30,11 @@ from ugc.web.service import Service, assemble
 log = logging.getLogger(__name__)
 
 
-def analytics_service(settings: Settings, queries: AnalyticsQueries, kept: Kept) -> Service:
+def analytics_service(
+    settings: Settings, queries: AnalyticsQueries, kept: Kept | None = None
+) -> Service:
+    """The service on `queries`; without `kept` rankings, every one computed when asked."""
+    kept = kept or Kept(None, _trending(settings, queries))
     kit = ServiceKit.of(settings, "analytics")
 
     async def clickhouse_ready() -> bool:

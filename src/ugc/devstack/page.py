@@ -1,14 +1,17 @@
 """The page `ugc dev` serves at `/`: a player wired with the browser tracker, beside
-the viewer's resume point (analytics), the film's ratings and reviews (content).
+the viewer's resume point, Continue Watching and history (analytics), the film's
+ratings and reviews (content).
 
 It needs a token for its viewer, and there is no auth service locally, so this
 service also signs one at `/demo/token`. That is why it exists in `ugc dev` only
 and refuses to be built in production.
 
-The clip is a 20 s test pattern made with ffmpeg, shipped so the page needs no
-network: `ffmpeg -f lavfi -i "testsrc2=size=320x180:rate=20:duration=20" -vf
-"drawtext=text='ugc demo %{pts\\:hms}':fontcolor=white:fontsize=18:x=10:y=10"
--c:v libvpx -b:v 40k -crf 45 -an clip.webm`.
+The clip is a 6-minute test pattern made with ffmpeg, shipped so the page needs no
+network, and long enough to be a film (Continue Watching leaves out anything under
+`UGC_RESUME_MIN_LENGTH_S`, 300 s): `ffmpeg -f lavfi -i
+"smptebars=size=320x180:rate=10:duration=360" -vf "drawtext=text='ugc demo
+%{pts\\:hms}':fontcolor=white:box=1:boxcolor=black@0.6:fontsize=18:x=10:y=10"
+-c:v libvpx -b:v 8k -crf 50 -g 200 -an clip.webm`.
 """
 
 from __future__ import annotations

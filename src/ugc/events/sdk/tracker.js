@@ -5,7 +5,7 @@
  *   const tracker = ugc.tracker({ endpoint: "https://api.cinema.example", token: () => token });
  *   tracker.track("view_progress", { film_id, position_sec, duration_sec });
  *   await tracker.flush();
- *   const detach = tracker.attach(videoElement, { filmId });
+ *   const detach = tracker.attach(videoElement, { filmId, creditsSec });
  *
  * Every event gets a client event_id (crypto.randomUUID) and timestamp when it is
  * tracked, and a sent_at when its batch leaves, so the server stores a retried
@@ -279,9 +279,18 @@
 
     /** Track an HTML5 <video>: play, pause, seek, end, quality changes the page
      * reports (a `ugc:qualitychange` event with `detail: {from, to}` on the
-     * element), and view_progress while it plays. Returns a function that stops. */
-    function attach(video, { filmId, progressIntervalMs = o.progressIntervalMs } = {}) {
+     * element), and view_progress while it plays. `creditsSec`, where the end
+     * credits start (from the catalogue), goes with every event: reaching it
+     * completes the viewing. Returns a function that stops. */
+    function attach(
+      video,
+      { filmId, creditsSec, progressIntervalMs = o.progressIntervalMs } = {},
+    ) {
       if (!filmId) throw new TypeError("attach needs { filmId }");
+      if (creditsSec !== undefined && !(Number.isFinite(creditsSec) && creditsSec > 0)) {
+        throw new TypeError("attach's creditsSec must be a positive number of seconds");
+      }
+      const credits = creditsSec === undefined ? {} : { credits_sec: creditsSec };
       let last = video.currentTime;
       let seekFrom = null;
       let beat = null;
@@ -291,6 +300,7 @@
         film_id: filmId,
         position_sec: video.currentTime,
         duration_sec: duration(),
+        ...credits,
       });
       const startBeat = () => {
         stopBeat();
@@ -318,6 +328,7 @@
             from_sec: seekFrom ?? last,
             to_sec: video.currentTime,
             duration_sec: duration(),
+            ...credits,
           });
           seekFrom = null;
           last = video.currentTime;
