@@ -34,9 +34,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.harness import http_server, save, scratch_dir
+from ugc.analytics.api import AnalyticsState
 from ugc.analytics.app import open_analytics_service
 from ugc.analytics.queries import AnalyticsQueries
-from ugc.analytics.rankings import TopFilmsRankings
+from ugc.analytics.trending import Window
+from ugc.analytics.viewings import ViewingQueries
 from ugc.auth import issue_token, load_keys
 from ugc.devstack.processes import ManagedProcess, free_port
 from ugc.devstack.servers import LocalBroker
@@ -282,11 +284,17 @@ SHAPES = {
 }
 
 
+Percentiles = tuple[float, float]  # p50, p99 in ms
+VIEWERS = 300
+
+
 async def ten_million(
     sink: ChdbSink, settings: Settings, shape: str
-) -> dict[str, tuple[float, float]]:
+) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[Percentiles, Percentiles]]]:
     """Each analytics query over 10M generated events of a shape, in ms (medians of
-    15 runs): right after the load, and once the tables are merged."""
+    15 runs): right after the load, and once the tables are merged. A viewer's rows
+    (Continue Watching, history) are computed for each of 300 viewers in turn, and
+    said as p50 and p99."""
     await migrate(sink, settings.clickhouse)
     db = settings.clickhouse.database
     started = time.perf_counter()
@@ -308,9 +316,20 @@ async def ten_million(
     # here, so that no refresh runs in the middle of the timings.
     opened = open_analytics_service(settings.replace(analytics_rankings_refresh_s=3600), sink=sink)
     token = issue_token(load_keys(settings), subject=str(uuid.uuid4()), roles=[], ttl_s=3600)
+    viewers = [
+        row["user_id"]
+        for row in await sink.query(f"SELECT DISTINCT user_id FROM {db}.events LIMIT {VIEWERS}")
+    ]
+    viewings = ViewingQueries(queries, db, settings.viewing)
+    rows: dict[str, Callable[[str], Awaitable[object]]] = {
+        "continue watching of a viewer": lambda who: viewings.continue_watching(who, 20, None),
+        "history of a viewer": lambda who: viewings.history(who, 20, None),
+    }
     async with opened as api:
-        rankings: TopFilmsRankings = api.api.state.rankings
-        await rankings.refresh()
+        state: AnalyticsState = api.api.state.service
+        assert state.rankings is not None, "the bench times the kept ranking"
+        await state.rankings.refresh()
+        await state.trending.refresh()
         transport = httpx.ASGITransport(app=api)
         async with httpx.AsyncClient(transport=transport, base_url="http://ugc.bench") as client:
 
@@ -320,10 +339,20 @@ async def ten_million(
                 )
                 assert "age" in response.headers, "not the kept ranking"
 
+            async def kept_trending() -> None:
+                response = await client.get(
+                    "/api/v1/analytics/films/trending",
+                    params={"window": "week"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                assert "age" in response.headers, "not the kept trending"
+
             cases: dict[str, Callable[[], Awaitable[object]]] = {
                 "film stats (30 days)": lambda: queries.film_stats(film, month, today),
                 "top films (30 days), computed": lambda: queries.top_films(month, today, 10),
                 "top films (30 days), API, kept": kept_top_films,
+                "trending (week), computed": lambda: state.trending.ask(Window.week, 10),
+                "trending (week), API, kept": kept_trending,
                 "resume points of a user": lambda: queries.resume_points(user, 20),
                 "average position per film": lambda: queries.average_position(film),
                 "max position, user and film": lambda: queries.max_position(user, film),
@@ -331,14 +360,31 @@ async def ten_million(
                 "distinct films per user": lambda: queries.distinct_films(user),
             }
             fresh = await _time_each(cases)
+            rows_fresh = {name: await _per_viewer(run, viewers) for name, run in rows.items()}
             # What the background merges converge to, and where a table that grew
             # over days mostly is: one state per key instead of one per insert block.
             started = time.perf_counter()
-            for table in ("events", "film_daily", "film_day_viewers"):
+            for table in ("events", "film_daily", "film_day_viewers", "film_viewer_hours"):
                 await sink.execute(f"OPTIMIZE TABLE {db}.{table} FINAL")
             console.print(f"merged the tables in {time.perf_counter() - started:.0f} s")
             merged = await _time_each(cases)
-    return {name: (fresh[name], merged[name]) for name in cases}
+            rows_merged = {name: await _per_viewer(run, viewers) for name, run in rows.items()}
+    return (
+        {name: (fresh[name], merged[name]) for name in cases},
+        {name: (rows_fresh[name], rows_merged[name]) for name in rows},
+    )
+
+
+async def _per_viewer(run: Callable[[str], Awaitable[object]], viewers: list[str]) -> Percentiles:
+    """p50 and p99 in ms of the query for each viewer in turn, after one to warm up."""
+    await run(viewers[0])
+    runs = []
+    for who in viewers:
+        t = time.perf_counter()
+        await run(who)
+        runs.append((time.perf_counter() - t) * 1000)
+    cuts = statistics.quantiles(runs, n=100)
+    return cuts[49], cuts[98]
 
 
 async def _time_each(cases: dict[str, Callable[[], Awaitable[object]]]) -> dict[str, float]:
@@ -419,15 +465,14 @@ async def measure(
                 + "; plain insert "
                 + ", ".join(f"{shape} {rate[-1]:,.0f}/s" for shape, rate in plain.items())
             )
-        timings = {
-            shape: await ten_million(
+        timings, rows = {}, {}
+        for shape in SHAPES:
+            timings[shape], rows[shape] = await ten_million(
                 sink, settings_for(workdir, broker.bootstrap, "x", f"bench_{shape}"), shape
             )
-            for shape in SHAPES
-        }
     finally:
         await sink.close()
-    report(loader, plain, delays, timings, args)
+    report(loader, plain, delays, timings, rows, args)
 
 
 def report(
@@ -435,6 +480,7 @@ def report(
     plain: dict[str, list[float]],
     delays: list[float],
     timings: dict[str, dict[str, tuple[float, float]]],
+    rows: dict[str, dict[str, tuple[Percentiles, Percentiles]]],
     args: argparse.Namespace,
 ) -> None:
     p50 = delays[len(delays) // 2]
@@ -464,10 +510,17 @@ def report(
         table.add_row(f"    {shape}", "", "")
         for name, (fresh, merged) in queries.items():
             table.add_row(f"      {name}", f"{fresh:.1f} / {merged:.1f}", "<= 100")
+        for name, ((p50_fresh, p99_fresh), (p50_merged, p99_merged)) in rows[shape].items():
+            table.add_row(
+                f"      {name}, p50 / p99 of {VIEWERS} viewers",
+                f"{p50_fresh:.1f} / {p99_fresh:.1f}; {p50_merged:.1f} / {p99_merged:.1f}",
+                "p99 <= 50",
+            )
     console.print(table)
     figures |= {
         "freshness_p50_s": p50, "freshness_p95_s": p95, "freshness_events": len(delays),
         "query_ms_at_10m_loaded_merged": timings, "events_for_loader": args.events,
+        "viewer_rows_p50_p99_ms_at_10m_loaded_merged": rows,
     }  # fmt: skip
     console.print(f"saved {save('etl', figures)}")
 
