@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ugc.warehouse.remote import DOWN_FOR_S, ClickHouseHttpSink
-from ugc.warehouse.sink import RowsRefused, WarehouseUnavailable
+from ugc.warehouse.sink import READ_YOUR_WRITE, RowsRefused, WarehouseUnavailable
 
 pytestmark = pytest.mark.unit
 
@@ -19,6 +19,7 @@ class Replica:
     up: bool = True
     refuse_rows: bool = False
     calls: list[str] = field(default_factory=list)
+    inserts: list[dict[str, Any]] = field(default_factory=list)
 
     async def command(self, sql: str) -> None:
         self.calls.append(sql)
@@ -26,6 +27,10 @@ class Replica:
             raise ConnectionRefusedError(f"{self.name}: Connection refused")
         if self.refuse_rows:
             raise RuntimeError("Code: 27. DB::Exception: Cannot parse input")
+
+    async def raw_insert(self, table: str, **given: Any) -> None:
+        self.calls.append(table)
+        self.inserts.append(given)
 
     async def close(self) -> None:
         return None
@@ -70,3 +75,21 @@ async def test_every_replica_down_is_unavailable_and_bad_rows_are_not_retried() 
     with pytest.raises(RowsRefused):
         await sink_over(bad, Clock()).execute("INSERT ...")
     assert bad["http://b"].calls == []  # bad rows are bad on every replica
+
+
+async def test_an_insert_carries_its_token_and_the_settings_asked_for() -> None:
+    """A hide must be read at once on any replica: its insert says so; the loader's
+    inserts keep the defaults."""
+    replica = Replica("a")
+    sink = sink_over({"http://a": replica}, Clock())
+    await sink.insert_json_rows(
+        "db.t", ["a"], b'{"a":1}', dedup_token="t1", settings=READ_YOUR_WRITE
+    )
+    await sink.insert_json_rows("db.t", ["a"], b'{"a":2}', dedup_token="t2")
+
+    asked, plain = (insert["settings"] for insert in replica.inserts)
+    assert asked["insert_deduplication_token"] == "t1"
+    assert asked["distributed_foreground_insert"] == 1
+    assert asked["insert_quorum"] == "auto"
+    assert "insert_quorum" not in plain
+    assert plain["insert_deduplication_token"] == "t2"

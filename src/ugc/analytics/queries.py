@@ -27,7 +27,7 @@ from ugc.analytics.models import (
     TopFilm,
 )
 from ugc.errors import Unavailable
-from ugc.warehouse.sink import EventSink, WarehouseUnavailable
+from ugc.warehouse.sink import READ_YOUR_WRITE, EventSink, WarehouseUnavailable
 from ugc.warehouse.viewings import PLAYBACK
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,11 @@ class AnalyticsQueries:
         when this returns, and read by the next query."""
         with _answerable("write"):
             await self._sink.insert_json_rows(
-                f"{self._db}.{table}", list(row), orjson.dumps(row), dedup_token=str(uuid4())
+                f"{self._db}.{table}",
+                list(row),
+                orjson.dumps(row),
+                dedup_token=str(uuid4()),
+                settings=READ_YOUR_WRITE,
             )
 
     async def _one(self, sql: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -43,9 +43,19 @@ class ChdbSink:
             raise SinkError.from_exception(exc) from exc
 
     async def insert_json_rows(
-        self, table: str, columns: Sequence[str], rows: bytes, *, dedup_token: str
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: bytes,
+        *,
+        dedup_token: str,
+        settings: Mapping[str, object] | None = None,
     ) -> None:
-        settings = {**INSERT_SETTINGS, "insert_deduplication_token": dedup_token}
+        settings = {
+            **INSERT_SETTINGS,
+            **(settings or {}),
+            "insert_deduplication_token": dedup_token,
+        }
         clause = ", ".join(f"{k} = {_literal(v)}" for k, v in settings.items())
         names = ", ".join(columns)
         with tempfile.NamedTemporaryFile(dir=_SPOOL, prefix="ugc-", suffix=".jsonl") as spool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from ugc.warehouse.sink import INSERT_SETTINGS, RowsRefused, SinkError
@@ -77,9 +77,19 @@ class ClickHouseHttpSink:
         raise last
 
     async def insert_json_rows(
-        self, table: str, columns: Sequence[str], rows: bytes, *, dedup_token: str
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: bytes,
+        *,
+        dedup_token: str,
+        settings: Mapping[str, object] | None = None,
     ) -> None:
-        settings = {**INSERT_SETTINGS, "insert_deduplication_token": dedup_token}
+        settings = {
+            **INSERT_SETTINGS,
+            **(settings or {}),
+            "insert_deduplication_token": dedup_token,
+        }
         await self._on_each(
             lambda client: client.raw_insert(
                 table, column_names=list(columns), insert_block=rows, settings=settings,

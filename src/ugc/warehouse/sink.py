@@ -62,6 +62,12 @@ INSERT_SETTINGS = {
 }
 
 
+# An insert a reader must see at once, on any replica: written through to each
+# shard before it returns (not queued by the Distributed table) and on every
+# replica of a two-replica shard (a majority). Plain tables ignore both.
+READ_YOUR_WRITE = {"distributed_foreground_insert": 1, "insert_quorum": "auto"}
+
+
 class SinkError(Exception):
     """An insert or query failed: `WarehouseUnavailable` (retrying may help) or
     `RowsRefused` (retrying the same rows or query cannot)."""
@@ -90,9 +96,16 @@ def _first_line(text: str) -> str:
 
 class EventSink(Protocol):
     async def insert_json_rows(
-        self, table: str, columns: Sequence[str], rows: bytes, *, dedup_token: str
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: bytes,
+        *,
+        dedup_token: str,
+        settings: Mapping[str, object] | None = None,
     ) -> None:
-        """Rows as JSON lines; keys outside `columns` are ignored, missing ones default."""
+        """Rows as JSON lines; keys outside `columns` are ignored, missing ones default.
+        `settings` are added to `INSERT_SETTINGS` for this insert."""
 
     async def query(
         self, sql: str, parameters: dict[str, Any] | None = None
