@@ -22,6 +22,7 @@ from ugc.settings import JwtSettings, Settings
 
 DEV_SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
 ANALYST_ROLE = "analyst"
+MODERATOR_ROLE = "moderator"
 
 SubjectFormat = Literal["uuid", "slug"]
 _SUBJECTS: dict[str, tuple[re.Pattern[str], str]] = {

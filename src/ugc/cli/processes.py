@@ -144,8 +144,9 @@ async def _platform(settings: Settings) -> AsyncIterator[Sequence[Service]]:
         sink = await stack.enter_async_context(open_sink(settings.clickhouse, settings.data_dir))
         services = [
             await stack.enter_async_context(open_events_service(settings)),
-            await stack.enter_async_context(open_content_service(settings)),
+            # The analytics migrate the warehouse the content service reads too.
             await stack.enter_async_context(open_analytics_service(settings, sink=sink)),
+            await stack.enter_async_context(open_content_service(settings, sink=sink)),
             demo_service(settings),
         ]
         await stack.enter_async_context(loader_running(settings, sink))

@@ -8,14 +8,22 @@ summary, a review's votes, a user's totals), moved by `content.rules`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from ugc.content.models import (
+    AuthorViewing,
     Bookmark,
     FilmRatingSummary,
+    ModeratedReview,
+    ModerationAction,
+    ModerationStatus,
     Rating,
+    Report,
+    ReportIn,
     Review,
     ReviewIn,
     ReviewPatch,
@@ -44,12 +52,22 @@ class Reviews(Protocol):
         and film, kept by the store itself, so that two at once cannot both pass."""
 
     async def get(self, review_id: str) -> Review:
-        """`NotFound` when no review has the id."""
+        """A listed review; `NotFound` when no listed review has the id."""
+
+    async def find(self, review_id: str) -> Review:
+        """The review, listed or withheld by moderation (its `status` says which)."""
+
+    async def set_viewings(self, found: Sequence[tuple[str, AuthorViewing, bool]]) -> None:
+        """(review id, its author's viewing, verified) as just read from the warehouse."""
+
+    async def stale(self, *, checked_before: datetime, limit: int) -> list[Review]:
+        """Listed reviews whose viewing figures were read longest ago (and before then)."""
 
     async def update(self, *, review_id: str, patch: ReviewPatch) -> Review: ...
 
     async def delete(self, *, review_id: str, film_id: UUID) -> None:
-        """The review, the votes on it, and its film's review count."""
+        """The review (listed or withheld), its votes and reports, and its film's
+        review count when it was listed."""
 
     async def vote(self, *, review_id: str, user_id: str, value: VoteValue | None) -> VoteResult:
         """Set (like/dislike) or, with None, withdraw the user's vote; the review's
@@ -58,8 +76,32 @@ class Reviews(Protocol):
 
 class ReviewPages(Protocol):
     async def page(
-        self, *, film_id: UUID, sort: ReviewSort, limit: int, after: str | None
+        self,
+        *,
+        film_id: UUID,
+        sort: ReviewSort,
+        limit: int,
+        after: str | None,
+        verified: bool = False,
     ) -> Page[Review]: ...
+
+
+class Moderation(Protocol):
+    async def report(self, *, review_id: str, user_id: str, report: ReportIn) -> Report:
+        """One report per user and listed review (a repeat changes it); `NotYours` on
+        one's own review. The report that makes enough open ones hides the review."""
+
+    async def restore(self, *, review_id: str, moderator_id: str) -> Review:
+        """Listed again, its reports closed; recorded."""
+
+    async def remove(self, *, review_id: str, moderator_id: str, reason: str) -> Review:
+        """Out of every list and count, with the reason its author sees; recorded."""
+
+    async def queue(
+        self, *, status: ModerationStatus, limit: int, after: str | None
+    ) -> Page[ModeratedReview]: ...
+
+    async def actions(self, *, limit: int, after: str | None) -> Page[ModerationAction]: ...
 
 
 class Bookmarks(Protocol):
@@ -78,3 +120,4 @@ class Stores:
     reviews: Reviews
     review_pages: ReviewPages
     bookmarks: Bookmarks
+    moderation: Moderation

@@ -7,6 +7,7 @@ are decided once, and unit-tested without a server.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -85,3 +86,26 @@ def ensure_author(author_id: str, user_id: str) -> None:
     """Only the author of a review changes or deletes it."""
     if author_id != user_id:
         raise NotYours("Only the author may change or delete a review.")
+
+
+# The 95% two-sided normal quantile: helpfulness is the lower bound of the 95%
+# Wilson score interval of the share of likes.
+Z95 = 1.959963984540054
+
+
+def helpfulness(likes: int, dislikes: int) -> float:
+    """The lower bound of the 95% Wilson score interval of likes / votes: one like
+    of one (0.21) does not beat 90 of 100 (0.83); no votes is 0."""
+    votes = likes + dislikes
+    if votes <= 0:
+        return 0.0
+    share = likes / votes
+    z2 = Z95 * Z95
+    centre = share + z2 / (2 * votes)
+    margin = Z95 * math.sqrt(share * (1 - share) / votes + z2 / (4 * votes * votes))
+    return max(0.0, (centre - margin) / (1 + z2 / votes))
+
+
+def is_verified(*, progress: float, viewings: int, verified_fraction: float) -> bool:
+    """A reviewer who completed the film, or watched at least that share of it."""
+    return viewings > 0 or progress >= verified_fraction

@@ -7,28 +7,43 @@ the same functions. The user is always the caller's, never taken from a body.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from ugc.auth import MODERATOR_ROLE, Principal
+from ugc.content.errors import NotFound
 from ugc.content.models import (
     Bookmark,
     FilmRatingSummary,
+    ModeratedReview,
+    ModerationAction,
+    ModerationStatus,
     Rating,
+    Report,
+    ReportIn,
     Review,
     ReviewIn,
     ReviewPatch,
     ReviewSort,
+    ReviewStatus,
     VoteResult,
     VoteValue,
 )
 from ugc.content.ports import Stores
-from ugc.content.rules import ensure_author
+from ugc.content.rules import ensure_author, is_verified
+from ugc.content.viewings import NoViewings, Viewings
 from ugc.web.cursor import Page
 
 
 @dataclass(frozen=True, slots=True)
 class ContentService:
     stores: Stores
+    viewings: Viewings = field(default_factory=NoViewings)
+    verified_fraction: float = 0.5
+    # Reviewers' viewing figures older than this are read again when shown.
+    viewing_ttl_s: float = 60.0
 
     # Ratings
     async def rate(self, *, user_id: str, film_id: UUID, score: int) -> Rating:
@@ -45,10 +60,18 @@ class ContentService:
 
     # Reviews
     async def write_review(self, *, user_id: str, film_id: UUID, review: ReviewIn) -> Review:
-        return await self.stores.reviews.create(user_id=user_id, film_id=film_id, review=review)
+        made = await self.stores.reviews.create(user_id=user_id, film_id=film_id, review=review)
+        return (await self._with_viewings([made], fresh=True))[0]
 
-    async def review(self, review_id: str) -> Review:
-        return await self.stores.reviews.get(review_id)
+    async def review(self, review_id: str, *, reader: Principal) -> Review:
+        """A listed review to anyone; one withheld by moderation only to its author
+        (marked hidden or removed, with the reason) and to moderators."""
+        found = await self.stores.reviews.find(review_id)
+        if found.status is not ReviewStatus.visible and not (
+            found.author_id == reader.user_id or reader.has_role(MODERATOR_ROLE)
+        ):
+            raise NotFound("No review has this id.")
+        return (await self._with_viewings([found]))[0]
 
     async def edit_review(self, *, review_id: str, user_id: str, patch: ReviewPatch) -> Review:
         # The author of a review never changes, so checking it first is safe.
@@ -56,7 +79,7 @@ class ContentService:
         return await self.stores.reviews.update(review_id=review_id, patch=patch)
 
     async def delete_review(self, *, review_id: str, user_id: str) -> None:
-        review = await self.stores.reviews.get(review_id)
+        review = await self.stores.reviews.find(review_id)
         ensure_author(review.author_id, user_id)
         await self.stores.reviews.delete(review_id=review_id, film_id=review.film_id)
 
@@ -64,11 +87,85 @@ class ContentService:
         return await self.stores.reviews.vote(review_id=review_id, user_id=user_id, value=value)
 
     async def film_reviews(
-        self, *, film_id: UUID, sort: ReviewSort, limit: int, after: str | None
+        self,
+        *,
+        film_id: UUID,
+        sort: ReviewSort,
+        limit: int,
+        after: str | None,
+        verified: bool = False,
     ) -> Page[Review]:
-        return await self.stores.review_pages.page(
-            film_id=film_id, sort=sort, limit=limit, after=after
+        page = await self.stores.review_pages.page(
+            film_id=film_id, sort=sort, limit=limit, after=after, verified=verified
         )
+        items = await self._with_viewings(page.items)
+        return page.model_copy(update={"items": items})
+
+    async def _with_viewings(
+        self, reviews: Sequence[Review], *, fresh: bool = False
+    ) -> list[Review]:
+        """The reviews with their authors' viewing figures read again where older
+        than the TTL (or never read); the stored ones when the warehouse does not
+        answer. The figures read are kept, so `?verified=true` lists follow them."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.viewing_ttl_s)
+        stale = [
+            r
+            for r in reviews
+            if fresh or r.author_viewing is None or r.author_viewing.as_of < cutoff
+        ]
+        by_film: dict[UUID, list[Review]] = {}
+        for review in stale:
+            by_film.setdefault(review.film_id, []).append(review)
+        updated: dict[str, Review] = {}
+        for film_id, of_film in by_film.items():
+            found = await self.viewings.of(film_id, (r.author_id for r in of_film))
+            if found is None:  # the warehouse did not answer: the stored figures stand
+                continue
+            marks = []
+            for review in of_film:
+                viewing = found[review.author_id]
+                verified = is_verified(
+                    progress=viewing.progress,
+                    viewings=viewing.viewings,
+                    verified_fraction=self.verified_fraction,
+                )
+                marks.append((review.id, viewing, verified))
+                updated[review.id] = review.model_copy(
+                    update={"author_viewing": viewing, "verified": verified}
+                )
+            await self.stores.reviews.set_viewings(marks)
+        return [updated.get(r.id, r) for r in reviews]
+
+    async def refresh_stale_viewings(self, *, limit: int) -> int:
+        """Read again the viewing figures of the `limit` listed reviews read longest
+        ago (past the TTL), so that lists filtered on `verified` follow viewing even
+        for reviews nobody opens; how many were due."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.viewing_ttl_s)
+        due = await self.stores.reviews.stale(checked_before=cutoff, limit=limit)
+        await self._with_viewings(due, fresh=True)
+        return len(due)
+
+    # Reports and moderation
+    async def report(self, *, review_id: str, user_id: str, report: ReportIn) -> Report:
+        return await self.stores.moderation.report(
+            review_id=review_id, user_id=user_id, report=report
+        )
+
+    async def restore(self, *, review_id: str, moderator_id: str) -> Review:
+        return await self.stores.moderation.restore(review_id=review_id, moderator_id=moderator_id)
+
+    async def remove(self, *, review_id: str, moderator_id: str, reason: str) -> Review:
+        return await self.stores.moderation.remove(
+            review_id=review_id, moderator_id=moderator_id, reason=reason
+        )
+
+    async def moderation_queue(
+        self, *, status: ModerationStatus, limit: int, after: str | None
+    ) -> Page[ModeratedReview]:
+        return await self.stores.moderation.queue(status=status, limit=limit, after=after)
+
+    async def moderation_actions(self, *, limit: int, after: str | None) -> Page[ModerationAction]:
+        return await self.stores.moderation.actions(limit=limit, after=after)
 
     # Bookmarks
     async def bookmark(self, *, user_id: str, film_id: UUID) -> tuple[Bookmark, bool]:

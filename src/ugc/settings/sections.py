@@ -94,9 +94,17 @@ class MongoSettings(Section):
 
 class ContentLimits(Section):
     PREFIX = "content_"
+    NAMES = {
+        "review_hide_after_reports": "review_hide_after_reports",
+        "review_viewing_ttl_s": "review_viewing_ttl_s",
+    }
     # Content writes per user and API process: a burst, then this many a minute.
     writes_per_minute: int = Field(default=120, ge=1)
     write_burst: int = Field(default=30, ge=1)
+    # A review reported by this many distinct viewers is hidden until a moderator decides.
+    review_hide_after_reports: int = Field(default=5, ge=1)
+    # A reviewer's viewing figures are read again from the warehouse when older than this.
+    review_viewing_ttl_s: float = Field(default=60.0, gt=0)
 
 
 class ClickHouseSettings(Section):
@@ -144,6 +152,8 @@ class ViewingRules(Section):
     resume_min_length_s: float = Field(default=300.0, ge=0)
     # Films not watched for this many days drop out of Continue Watching.
     continue_watching_days: int = Field(default=112, ge=1, le=36_500)
+    # A reviewer who watched at least this share of the film (or finished it) is verified.
+    verified_fraction: float = Field(default=0.5, gt=0, le=1)
     # Trending: a viewer who last watched this many hours ago counts half.
     trending_half_life_h: float = Field(default=24.0, gt=0, le=24 * 365)
 

@@ -39,10 +39,22 @@ def per_film(database: str) -> str:
     """One row per film the user `{user:String}` played: `film_id`, the last
     `position_sec`, `duration_sec`, `last_watched_at`, `completions` (when each
     viewing completed, oldest first) and `completed` (the latest viewing is)."""
+    return _viewings(database, "user_id = {user:String}", "film_id")
+
+
+def per_viewer(database: str) -> str:
+    """The same, one row per user of `{users:Array(String)}` who played the film
+    `{film:UUID}`, with `user_id` (read by the events table's sorting key)."""
+    return _viewings(
+        database, "film_id = {film:UUID} AND has({users:Array(String)}, user_id)", "user_id"
+    )
+
+
+def _viewings(database: str, where: str, key: str) -> str:
     return f"""
-        SELECT film_id,
-               argMax(coalesce(position_sec, to_sec), (occurred_at, received_at, seq))
-                   AS position_sec,
+        SELECT {key},
+               argMax(at, (occurred_at, received_at, seq)) AS position_sec,
+               max(at) AS furthest_sec,
                max(duration_sec) AS duration_sec,
                max(occurred_at) AS last_watched_at,
                arraySort(groupArrayIf((occurred_at, received_at, seq, mark), mark > 0)) AS marks,
@@ -51,7 +63,8 @@ def per_film(database: str) -> str:
                arrayMap(m -> m.1, arrayFilter(m -> m.4 = {COMPLETES}, runs)) AS completions,
                length(runs) > 0 AND runs[-1].4 = {COMPLETES} AS completed
         FROM (
-            SELECT film_id, occurred_at, received_at, seq, position_sec, to_sec, duration_sec,
+            SELECT film_id, user_id, occurred_at, received_at, seq, position_sec, to_sec,
+                   duration_sec,
                    coalesce(position_sec, to_sec) AS at,
                    multiIf(
                        type = 'end' OR ifNull(at >= coalesce(
@@ -63,7 +76,7 @@ def per_film(database: str) -> str:
                        0
                    ) AS mark
             FROM {database}.events
-            WHERE user_id = {{user:String}} AND type IN {PLAYBACK}
+            WHERE {where} AND type IN {PLAYBACK}
         )
-        GROUP BY film_id
-    """  # noqa: S608 - the database name is a validated identifier
+        GROUP BY {key}
+    """  # noqa: S608 - the database name is a validated identifier; the rest is ours

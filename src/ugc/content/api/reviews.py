@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from ugc.content.api.deps import (
@@ -46,16 +48,29 @@ async def list_reviews(
     sort: ReviewSort = ReviewSort.newest,
     limit: Limit = 20,
     cursor: Cursor = None,
+    verified: Annotated[
+        bool, Query(description="only reviews whose authors completed or half-watched the film")
+    ] = False,
 ) -> Response:
+    """`newest` first; `score` (likes minus dislikes); `helpful`: by the lower bound
+    of the 95% Wilson score interval of likes among votes, then newest. Ranked
+    orders page stably while votes change. Each review carries its author's
+    viewing of the film (`author_viewing`, read from the events pipeline and read
+    again when older than `UGC_REVIEW_VIEWING_TTL_S`); when the warehouse cannot be
+    reached the reviews are still served, with the figures last read (`as_of`) or
+    none (`null`)."""
     del user  # reading needs a valid token, nothing more
-    page = await content.film_reviews(film_id=film_id, sort=sort, limit=limit, after=cursor)
+    page = await content.film_reviews(
+        film_id=film_id, sort=sort, limit=limit, after=cursor, verified=verified
+    )
     return json_model(page)
 
 
 @router.get("/reviews/{review_id}", summary="One review", responses=problems(s404=_NO_REVIEW))
 async def get_review(review_id: ReviewIdPath, user: CurrentUser, content: Content) -> Review:
-    del user
-    return await content.review(review_id)
+    """A review hidden or removed by moderation is shown to its author (and to
+    moderators) with its `status` and `removal_reason`; to anyone else it is a 404."""
+    return await content.review(review_id, reader=user)
 
 
 @router.patch(

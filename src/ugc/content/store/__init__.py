@@ -1,6 +1,6 @@
 """MongoDB storage of content: the only modules that know BSON and pymongo.
 
-`open_stores` wires the four adapters of `content.ports` on one database; the
+`open_stores` wires the adapters of `content.ports` on one database; the
 content API and the storage study both use it, so they run the same stores.
 """
 
@@ -11,6 +11,7 @@ from pymongo import AsyncMongoClient
 from ugc.content.ports import Stores
 from ugc.content.store.abandoned import AbandonedTransactions
 from ugc.content.store.bookmarks import MongoBookmarks
+from ugc.content.store.moderation import MongoModeration
 from ugc.content.store.mongo import Document
 from ugc.content.store.ratings import MongoRatings
 from ugc.content.store.review_pages import MongoReviewPages
@@ -18,9 +19,11 @@ from ugc.content.store.reviews import MongoReviews
 from ugc.content.store.turns import Turns
 
 
-def open_stores(client: AsyncMongoClient[Document], database: str) -> Stores:
+def open_stores(
+    client: AsyncMongoClient[Document], database: str, *, hide_after_reports: int = 5
+) -> Stores:
     """The content stores on `database`; writers of one document take turns within
-    this process (one `Turns` shared by the four), and transactions a timeout left
+    this process (one `Turns` shared by them all), and transactions a timeout left
     open are ended on the server as soon as it answers."""
     db = client[database]
     turns: Turns[str] = Turns()
@@ -31,4 +34,5 @@ def open_stores(client: AsyncMongoClient[Document], database: str) -> Stores:
         reviews=MongoReviews(client, db, turns, ratings, abandoned),
         review_pages=MongoReviewPages(client, db, turns),
         bookmarks=MongoBookmarks(client, db, turns, abandoned),
+        moderation=MongoModeration(client, db, turns, abandoned, hide_after=hide_after_reports),
     )

@@ -42,10 +42,23 @@ INDEXES: dict[str, list[IndexModel]] = {
     # keyed by _id: the film's or the user's id.
     "reviews": [
         IndexModel([("film_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
-        IndexModel([("film_id", ASCENDING), ("_id", DESCENDING)]),
-        IndexModel([("film_id", ASCENDING), ("score", DESCENDING), ("_id", DESCENDING)]),
+        # A film's pages: every order, for all reviews and for verified reviewers'.
+        *(
+            IndexModel([("film_id", ASCENDING), *verified, *by, ("_id", DESCENDING)])
+            for verified in ([], [("verified", ASCENDING)])
+            for by in ([], [("score", DESCENDING)], [("helpfulness", DESCENDING)])
+        ),
+        IndexModel([("viewing_checked_at", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("queue", ASCENDING)]),  # reviews with open reports
+    ],
+    "reviews_withheld": [
+        IndexModel([("film_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
+        IndexModel([("status", ASCENDING), ("queue", ASCENDING)]),
     ],
     "review_votes": [
+        IndexModel([("review_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
+    ],
+    "review_reports": [
         IndexModel([("review_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
     ],
     "review_rankings": [

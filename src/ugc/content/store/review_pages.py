@@ -1,10 +1,11 @@
-"""Pages of a film's reviews, newest first or by score, with stable cursors.
+"""Pages of a film's reviews, newest first, by score or by helpfulness, of every
+reviewer or of verified ones, with stable cursors.
 
-Newest first pages by keyset on _id, which never changes. By score,
-the order of the first page is frozen: its ranking (ids only, up to
+Newest first pages by keyset on _id, which never changes. By score or
+helpfulness, the order of the first page is frozen: its ranking (ids only, up to
 RANKING_CAP) is stored for an hour and later pages walk it, so a vote cast while
 someone pages can neither repeat a review nor skip one. A listing longer than
-the cap goes on past it by keyset on (score, _id).
+the cap goes on past it by keyset on (the value, _id); ties go newest first.
 
 Every query is an equality plus one range on an index's fields: no `$or`, so
 the local server's planner serves them by index as MongoDB's does.
@@ -29,8 +30,10 @@ from ugc.errors import InvalidCursor
 from ugc.web import cursor
 from ugc.web.cursor import Page
 
-_BY_SCORE = [("score", -1), ("_id", -1)]
+# The field each ranked order sorts by, and its type in a cursor.
+_RANKED = {ReviewSort.score: ("score", int), ReviewSort.helpful: ("helpfulness", float)}
 _FROZEN, _BEYOND = "f", "k"
+_NOT_OURS = "The cursor is not one this API made; start from the first page."
 
 
 class MongoReviewPages(MongoStore):
@@ -44,28 +47,38 @@ class MongoReviewPages(MongoStore):
 
     @translate_errors
     async def page(
-        self, *, film_id: UUID, sort: ReviewSort, limit: int, after: str | None
+        self,
+        *,
+        film_id: UUID,
+        sort: ReviewSort,
+        limit: int,
+        after: str | None,
+        verified: bool = False,
     ) -> Page[Review]:
         film = str(film_id)
-        stats = await self._films.find_one({"_id": film}, projection={"reviews": True})
-        if sort is ReviewSort.newest:
-            docs, next_cursor = await keyset.page(
-                self._reviews, {"film_id": film}, limit=limit, after=after
-            )
-        elif after is None:
-            docs, next_cursor = await self._first_by_score(film, limit)
+        query: Document = {"film_id": film} | ({"verified": True} if verified else {})
+        if verified:
+            total = await self._reviews.count_documents(query)
         else:
-            docs, next_cursor = await self._later_by_score(film, limit, after)
+            stats = await self._films.find_one({"_id": film}, projection={"reviews": True})
+            total = int((stats or {}).get("reviews", 0))
+        if sort is ReviewSort.newest:
+            docs, next_cursor = await keyset.page(self._reviews, query, limit=limit, after=after)
+        else:
+            ranked = _Ranked(query, sort, verified)
+            if after is None:
+                docs, next_cursor = await self._first(ranked, limit)
+            else:
+                docs, next_cursor = await self._later(ranked, limit, after)
         return Page[Review](
-            items=[shown(doc) for doc in docs],
-            total=int((stats or {}).get("reviews", 0)),
-            next_cursor=next_cursor,
+            items=[shown(doc) for doc in docs], total=total, next_cursor=next_cursor
         )
 
-    async def _first_by_score(self, film: str, limit: int) -> tuple[list[Document], str | None]:
+    async def _first(self, ranked: _Ranked, limit: int) -> tuple[list[Document], str | None]:
+        field = ranked.field
         ranking = (
-            await self._reviews.find({"film_id": film}, projection={"score": True})
-            .sort(_BY_SCORE)
+            await self._reviews.find(ranked.query, projection={field: True})
+            .sort(ranked.order)
             .limit(RANKING_CAP)
             .to_list()
         )
@@ -73,57 +86,76 @@ class MongoReviewPages(MongoStore):
             return await self._fetch([r["_id"] for r in ranking]), None
         snapshot = {
             "_id": ObjectId(),
-            "film_id": film,
+            "film_id": ranked.query["film_id"],
+            "listing": ranked.name,
             "ids": [r["_id"] for r in ranking],
-            "last": [ranking[-1]["score"], ranking[-1]["_id"]],
+            "last": [ranked.kind(ranking[-1].get(field, 0)), ranking[-1]["_id"]],
             "complete": len(ranking) < RANKING_CAP,
             "created_at": datetime.now(UTC),
         }
         await self._rankings.insert_one(snapshot)
         return await self._walk(snapshot, 0, limit)
 
-    async def _later_by_score(
-        self, film: str, limit: int, after: str
+    async def _later(
+        self, ranked: _Ranked, limit: int, after: str
     ) -> tuple[list[Document], str | None]:
-        tag, position = cursor.decode_tagged(after, {_FROZEN: (str, int), _BEYOND: (int, str)})
+        tag, position = cursor.decode_tagged(
+            after, {_FROZEN: (str, int), _BEYOND: (ranked.kind, str)}
+        )
         if tag == _BEYOND:
-            return await self._beyond(film, limit, position[0], keyset.object_id_of(position[1]))
+            return await self._beyond(ranked, limit, position[0], keyset.object_id_of(position[1]))
         if position[1] < 0:
-            raise InvalidCursor("The cursor is not one this API made; start from the first page.")
+            raise InvalidCursor(_NOT_OURS)
         snapshot = await self._rankings.find_one({"_id": keyset.object_id_of(position[0])})
-        if snapshot is None or snapshot["film_id"] != film:
+        if snapshot is None:
             raise InvalidCursor("This cursor has expired; start again from the first page.")
+        if (snapshot["film_id"], snapshot.get("listing", "score")) != (
+            ranked.query["film_id"],
+            ranked.name,
+        ):
+            raise InvalidCursor(_NOT_OURS)
         return await self._walk(snapshot, position[1], limit)
 
     async def _walk(
         self, snapshot: Document, offset: int, limit: int
     ) -> tuple[list[Document], str | None]:
         ids = snapshot["ids"][offset : offset + limit]
-        docs = await self._fetch(ids)  # reviews deleted since are left out
+        docs = await self._fetch(ids)  # reviews deleted or withheld since are left out
         end = offset + limit
         if end < len(snapshot["ids"]):
             return docs, cursor.encode([_FROZEN, str(snapshot["_id"]), end])
         if snapshot["complete"]:
             return docs, None
-        score, last_id = snapshot["last"]
-        return docs, cursor.encode([_BEYOND, score, str(last_id)])
+        value, last_id = snapshot["last"]
+        return docs, cursor.encode([_BEYOND, value, str(last_id)])
 
     async def _beyond(
-        self, film: str, limit: int, score: int, last_id: ObjectId
+        self, ranked: _Ranked, limit: int, value: float, last_id: ObjectId
     ) -> tuple[list[Document], str | None]:
-        """Past the frozen ranking: the rest of the same score, then lower scores."""
-        same = {"film_id": film, "score": score, "_id": {"$lt": last_id}}
-        found = await self._reviews.find(same).sort(_BY_SCORE).limit(limit + 1).to_list()
+        """Past the frozen ranking: the rest of the same value, then lower values."""
+        field = ranked.field
+        same = ranked.query | {field: value, "_id": {"$lt": last_id}}
+        found = await self._reviews.find(same).sort(ranked.order).limit(limit + 1).to_list()
         if len(found) <= limit:
-            lower = {"film_id": film, "score": {"$lt": score}}
-            more = self._reviews.find(lower).sort(_BY_SCORE).limit(limit + 1 - len(found))
+            lower = ranked.query | {field: {"$lt": value}}
+            more = self._reviews.find(lower).sort(ranked.order).limit(limit + 1 - len(found))
             found += await more.to_list()
         if len(found) <= limit:
             return found, None
         last = found[limit - 1]
-        return found[:limit], cursor.encode([_BEYOND, last["score"], str(last["_id"])])
+        return found[:limit], cursor.encode([_BEYOND, ranked.kind(last[field]), str(last["_id"])])
 
     async def _fetch(self, ids: list[ObjectId]) -> list[Document]:
         """Reviews by id, in the order given."""
         found = {doc["_id"]: doc async for doc in self._reviews.find({"_id": {"$in": ids}})}
         return [found[i] for i in ids if i in found]
+
+
+class _Ranked:
+    """A ranked listing: its filter, the field it sorts by, and its name in snapshots."""
+
+    def __init__(self, query: Document, sort: ReviewSort, verified: bool) -> None:
+        self.query = query
+        self.field, self.kind = _RANKED[sort]  # kind: int or float
+        self.order = [(self.field, -1), ("_id", -1)]
+        self.name = f"{sort.value}{':verified' if verified else ''}"

@@ -9,6 +9,7 @@ so two created at once cannot both pass.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -20,14 +21,27 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from ugc.content.errors import AlreadyExists, NotFound
-from ugc.content.models import Review, ReviewIn, ReviewPatch, VoteResult, VoteValue
-from ugc.content.rules import points, vote_move
+from ugc.content.models import (
+    AuthorViewing,
+    Review,
+    ReviewIn,
+    ReviewPatch,
+    ReviewStatus,
+    VoteResult,
+    VoteValue,
+)
+from ugc.content.rules import helpfulness, points, vote_move
 from ugc.content.store.abandoned import AbandonedTransactions
 from ugc.content.store.mongo import Document, MongoStore, translate_errors
 from ugc.content.store.ratings import MongoRatings
 from ugc.content.store.turns import Turns
 
 _COUNTS = {"likes": True, "dislikes": True, "score": True}
+_STALEST = [("viewing_checked_at", 1), ("_id", 1)]
+# Reviews hidden or removed by moderation: out of every list and count, kept for
+# their author (and for a moderator's restore) with their votes and reports.
+WITHHELD = "reviews_withheld"
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class MongoReviews(MongoStore):
@@ -41,7 +55,9 @@ class MongoReviews(MongoStore):
     ) -> None:
         super().__init__(client, db, turns, abandoned)
         self._reviews = db["reviews"]
+        self._withheld = db[WITHHELD]
         self._votes = db["review_votes"]
+        self._reports = db["review_reports"]
         self._films = db["film_stats"]
         self._ratings = ratings
 
@@ -51,6 +67,14 @@ class MongoReviews(MongoStore):
         film = str(film_id)
 
         async def work(session: AsyncClientSession) -> Document:
+            withheld = await self._withheld.find_one(
+                {"film_id": film, "user_id": user_id}, projection={"status": True}, session=session
+            )
+            if withheld is not None:
+                raise AlreadyExists(
+                    f"Your review of this film is {withheld['status']} by moderation; "
+                    "there is one review per viewer and film."
+                )
             doc = review_document(
                 film=film,
                 user_id=user_id,
@@ -77,6 +101,40 @@ class MongoReviews(MongoStore):
         return shown(await self._find(review_id))
 
     @translate_errors
+    async def find(self, review_id: str) -> Review:
+        """The review whatever its status: listed, or withheld by moderation."""
+        oid = ObjectId(review_id)
+        doc = await self._reviews.find_one({"_id": oid}) or await self._withheld.find_one(
+            {"_id": oid}
+        )
+        if doc is None:
+            raise NotFound("No review has this id.")
+        return shown(doc)
+
+    @translate_errors
+    async def set_viewings(self, found: Sequence[tuple[str, AuthorViewing, bool]]) -> None:
+        """Each review's author viewing and verified mark, as just read. Neither is a
+        counter, so they are set outright, listed or withheld alike."""
+        for review_id, viewing, verified in found:
+            change = {
+                "$set": {
+                    "author_viewing": viewing.model_dump(),
+                    "verified": verified,
+                    "viewing_checked_at": viewing.as_of,
+                }
+            }
+            oid = ObjectId(review_id)
+            done = await self._reviews.update_one({"_id": oid}, change)
+            if done.matched_count == 0:
+                await self._withheld.update_one({"_id": oid}, change)
+
+    @translate_errors
+    async def stale(self, *, checked_before: datetime, limit: int) -> list[Review]:
+        """Listed reviews whose viewing figures are the oldest, read before then."""
+        found = self._reviews.find({"viewing_checked_at": {"$lt": checked_before}})
+        return [shown(doc) for doc in await found.sort(_STALEST).limit(limit).to_list()]
+
+    @translate_errors
     async def update(self, *, review_id: str, patch: ReviewPatch) -> Review:
         changes: dict[str, Any] = patch.model_dump(exclude_none=True)
         changes["updated_at"] = datetime.now(UTC)
@@ -91,10 +149,16 @@ class MongoReviews(MongoStore):
 
         async def work(session: AsyncClientSession) -> None:
             gone = await self._reviews.delete_one({"_id": oid}, session=session)
-            if gone.deleted_count == 0:
+            if gone.deleted_count == 1:  # a listed review counts in its film's total
+                await self._films.update_one(
+                    {"_id": film}, {"$inc": {"reviews": -1}}, session=session
+                )
+            elif (
+                await self._withheld.delete_one({"_id": oid}, session=session)
+            ).deleted_count == 0:
                 raise NotFound("No review has this id.")
             await self._votes.delete_many({"review_id": oid}, session=session)
-            await self._films.update_one({"_id": film}, {"$inc": {"reviews": -1}}, session=session)
+            await self._reports.delete_many({"review_id": oid}, session=session)
 
         await self._in_turn(f"film:{film}", work)
 
@@ -116,12 +180,21 @@ class MongoReviews(MongoStore):
             elif before:
                 await self._votes.delete_one(key, session=session)
             move = vote_move(before["value"] if before else 0, after)
-            change = {"likes": move.likes, "dislikes": move.dislikes, "score": move.score}
             by_id = {"_id": oid}
-            counted = await self._reviews.update_one(by_id, {"$inc": change}, session=session)
-            if counted.matched_count == 0:
+            review = await self._reviews.find_one(by_id, projection=_COUNTS, session=session)
+            if review is None:  # none, or withheld by moderation: not to be voted on
                 raise NotFound("No review has this id.")
-            return await self._reviews.find_one(by_id, projection=_COUNTS, session=session)
+            counts = {
+                "likes": review["likes"] + move.likes,
+                "dislikes": review["dislikes"] + move.dislikes,
+                "score": review["score"] + move.score,
+            }
+            change = {"likes": move.likes, "dislikes": move.dislikes, "score": move.score}
+            helpful = helpfulness(counts["likes"], counts["dislikes"])
+            await self._reviews.update_one(
+                by_id, {"$inc": change, "$set": {"helpfulness": helpful}}, session=session
+            )
+            return counts
 
         # Votes on one review take turns: at once, their transactions would conflict.
         review = await self._in_turn(f"review:{review_id}", work)
@@ -144,7 +217,8 @@ class MongoReviews(MongoStore):
 def review_document(
     *, film: str, user_id: str, text: str, spoiler: bool, author_score: int | None, now: datetime
 ) -> Document:
-    """A new review as stored: no votes yet, the author's rating beside it."""
+    """A new review as stored: no votes yet, the author's rating beside it, the
+    author's viewing not read yet."""
     return {
         "_id": ObjectId(),
         "film_id": film,
@@ -154,7 +228,11 @@ def review_document(
         "likes": 0,
         "dislikes": 0,
         "score": 0,
+        "helpfulness": 0.0,
         "author_score": author_score,
+        "author_viewing": None,
+        "verified": False,
+        "viewing_checked_at": NEVER,
         "created_at": now,
         "updated_at": now,
     }
@@ -171,7 +249,12 @@ def shown(doc: Document) -> Review:
         likes=doc["likes"],
         dislikes=doc["dislikes"],
         score=doc["score"],
+        helpfulness=doc.get("helpfulness", 0.0),
         author_score=doc.get("author_score"),
+        author_viewing=AuthorViewing(**viewing) if (viewing := doc.get("author_viewing")) else None,
+        verified=doc.get("verified", False),
+        status=doc.get("status", ReviewStatus.visible),
+        removal_reason=doc.get("removal_reason"),
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
     )
