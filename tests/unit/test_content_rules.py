@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from tests.unit.fakes.content import fake_stores
+from ugc.auth import Principal
 from ugc.content.errors import AlreadyExists, NotFound, NotYours
 from ugc.content.models import ReviewIn, ReviewPatch, ReviewSort, VoteValue
 from ugc.content.rules import RatingMove, VoteMove, ensure_author, rating_move, vote_move
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.unit
 FILM = uuid.UUID("6b0b7e92-07e4-48ad-b93c-808a0d3c1f2e")
 OTHER_FILM = uuid.UUID("0b7e926b-07e4-48ad-b93c-808a0d3c1f2e")
 ALICE, BOB, CAROL = "alice", "bob", "carol"
+READER = Principal(user_id="dave", roles=frozenset())
 TEXT = "A film worth every minute of it."
 
 
@@ -97,13 +99,13 @@ async def test_only_the_author_edits_or_deletes_a_review(content: ContentService
         await content.edit_review(review_id=review.id, user_id=BOB, patch=patch)
     with pytest.raises(NotYours):
         await content.delete_review(review_id=review.id, user_id=BOB)
-    assert (await content.review(review.id)).text == TEXT
+    assert (await content.review(review.id, reader=READER)).text == TEXT
 
     edited = await content.edit_review(review_id=review.id, user_id=ALICE, patch=patch)
     assert edited.text == patch.text
     await content.delete_review(review_id=review.id, user_id=ALICE)
     with pytest.raises(NotFound):
-        await content.review(review.id)
+        await content.review(review.id, reader=READER)
     page = await content.film_reviews(film_id=FILM, sort=ReviewSort.newest, limit=10, after=None)
     assert page.total == 0
 
@@ -128,9 +130,9 @@ async def test_the_authors_score_shows_beside_the_review(content: ContentService
     assert review.author_score is None
 
     await content.rate(user_id=ALICE, film_id=FILM, score=8)
-    assert (await content.review(review.id)).author_score == 8
+    assert (await content.review(review.id, reader=READER)).author_score == 8
     await content.unrate(user_id=ALICE, film_id=FILM)
-    assert (await content.review(review.id)).author_score is None
+    assert (await content.review(review.id, reader=READER)).author_score is None
 
 
 async def test_bookmarking_twice_is_harmless(content: ContentService) -> None:

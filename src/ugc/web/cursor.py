@@ -9,7 +9,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ugc.errors import InvalidCursor
 
@@ -17,6 +17,8 @@ T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     items: list[T]
     total: int = Field(description="all items of this listing")
     next_cursor: str | None = Field(

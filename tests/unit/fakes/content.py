@@ -6,25 +6,33 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
-from ugc.content.errors import AlreadyExists, NotFound
+from ugc.content.errors import AlreadyExists, NotFound, NotYours
 from ugc.content.models import (
+    AuthorViewing,
     Bookmark,
     FilmRatingSummary,
+    ModeratedReview,
+    ModerationAction,
+    ModerationStatus,
     Rating,
+    Report,
+    ReportIn,
     Review,
     ReviewIn,
     ReviewPatch,
     ReviewSort,
+    ReviewStatus,
     VoteResult,
     VoteValue,
 )
 from ugc.content.ports import Stores
-from ugc.content.rules import points, rating_move, rating_summary, vote_move
+from ugc.content.rules import helpfulness, points, rating_move, rating_summary, vote_move
 from ugc.web.cursor import Page
 
 T = TypeVar("T")
@@ -104,10 +112,13 @@ class FakeReviews:
         self.votes: dict[tuple[str, str], int] = {}
         self.author_scores: dict[tuple[str, UUID], int | None] = {}
         self.film_counts: dict[UUID, int] = defaultdict(int)
+        self.withheld: dict[str, Review] = {}  # hidden or removed by moderation
+        self.checked_at: dict[str, datetime] = {}
         self._ids = (f"{n:024x}" for n in itertools.count(1))
 
     async def create(self, *, user_id: str, film_id: UUID, review: ReviewIn) -> Review:
-        if any(r.author_id == user_id and r.film_id == film_id for r in self.reviews.values()):
+        everyone = [*self.reviews.values(), *self.withheld.values()]
+        if any(r.author_id == user_id and r.film_id == film_id for r in everyone):
             raise AlreadyExists("You have reviewed this film already; edit that review instead.")
         now = datetime.now(UTC)
         made = Review(
@@ -119,7 +130,10 @@ class FakeReviews:
             likes=0,
             dislikes=0,
             score=0,
+            helpfulness=0.0,
             author_score=self.author_scores.get((user_id, film_id)),
+            author_viewing=None,
+            verified=False,
             created_at=now,
             updated_at=now,
         )
@@ -134,6 +148,26 @@ class FakeReviews:
         score = self.author_scores.get((found.author_id, found.film_id))
         return found.model_copy(update={"author_score": score})
 
+    async def find(self, review_id: str) -> Review:
+        if review_id in self.withheld:
+            return self.withheld[review_id]
+        return await self.get(review_id)
+
+    async def set_viewings(self, found: Sequence[tuple[str, AuthorViewing, bool]]) -> None:
+        for review_id, viewing, verified in found:
+            marks = {"author_viewing": viewing, "verified": verified}
+            for shelf in (self.reviews, self.withheld):
+                if review_id in shelf:
+                    shelf[review_id] = shelf[review_id].model_copy(update=marks)
+            self.checked_at[review_id] = viewing.as_of
+
+    async def stale(self, *, checked_before: datetime, limit: int) -> list[Review]:
+        never = datetime.min.replace(tzinfo=UTC)
+        due = [
+            r for r in self.reviews.values() if self.checked_at.get(r.id, never) < checked_before
+        ]
+        return sorted(due, key=lambda r: self.checked_at.get(r.id, never))[:limit]
+
     async def update(self, *, review_id: str, patch: ReviewPatch) -> Review:
         found = await self.get(review_id)
         changes = patch.model_dump(exclude_none=True) | {"updated_at": datetime.now(UTC)}
@@ -141,10 +175,11 @@ class FakeReviews:
         return self.reviews[review_id]
 
     async def delete(self, *, review_id: str, film_id: UUID) -> None:
-        if self.reviews.pop(review_id, None) is None:
+        if self.reviews.pop(review_id, None) is not None:
+            self.film_counts[film_id] -= 1
+        elif self.withheld.pop(review_id, None) is None:
             raise NotFound("No review has this id.")
         self.votes = {k: v for k, v in self.votes.items() if k[0] != review_id}
-        self.film_counts[film_id] -= 1
 
     async def vote(self, *, review_id: str, user_id: str, value: VoteValue | None) -> VoteResult:
         review = await self.get(review_id)
@@ -157,6 +192,9 @@ class FakeReviews:
                 "likes": review.likes + move.likes,
                 "dislikes": review.dislikes + move.dislikes,
                 "score": review.score + move.score,
+                "helpfulness": helpfulness(
+                    review.likes + move.likes, review.dislikes + move.dislikes
+                ),
             }
         )
         self.reviews[review_id] = counted
@@ -174,14 +212,116 @@ class FakeReviewPages:
         self._reviews = reviews
 
     async def page(
-        self, *, film_id: UUID, sort: ReviewSort, limit: int, after: str | None
+        self,
+        *,
+        film_id: UUID,
+        sort: ReviewSort,
+        limit: int,
+        after: str | None,
+        verified: bool = False,
     ) -> Page[Review]:
         found = [r for r in reversed(self._reviews.reviews.values()) if r.film_id == film_id]
+        if not verified:
+            assert len(found) == self._reviews.film_counts[film_id], "the film's count drifted"
+        found = [r for r in found if r.verified or not verified]
         if sort is ReviewSort.score:
             found.sort(key=lambda r: r.score, reverse=True)
-        page = _page(found, limit, after)
-        assert page.total == self._reviews.film_counts[film_id], "the film's count drifted"
-        return page
+        elif sort is ReviewSort.helpful:
+            found.sort(key=lambda r: r.helpfulness, reverse=True)
+        return _page(found, limit, after)
+
+
+class FakeModeration:
+    """Reports and moderators' decisions over the fake reviews, by the same rules."""
+
+    def __init__(self, reviews: FakeReviews, hide_after: int = 5) -> None:
+        self._reviews = reviews
+        self._hide_after = hide_after
+        self.reports: dict[tuple[str, str], Report] = {}
+        self.log: list[ModerationAction] = []
+
+    async def report(self, *, review_id: str, user_id: str, report: ReportIn) -> Report:
+        review = await self._reviews.get(review_id)
+        if review.author_id == user_id:
+            raise NotYours("You cannot report your own review.")
+        now = datetime.now(UTC)
+        before = self.reports.get((review_id, user_id))
+        made = Report(
+            review_id=review_id,
+            reason=report.reason,
+            text=report.text,
+            open=before.open if before else True,
+            created_at=before.created_at if before else now,
+            updated_at=now,
+        )
+        self.reports[review_id, user_id] = made
+        if len(self._open(review_id)) >= self._hide_after:
+            self._withhold(review, ReviewStatus.hidden, None)
+        return made
+
+    async def restore(self, *, review_id: str, moderator_id: str) -> Review:
+        review = await self._reviews.find(review_id)
+        if self._reviews.withheld.pop(review_id, None) is not None:
+            review = review.model_copy(
+                update={"status": ReviewStatus.visible, "removal_reason": None}
+            )
+            self._reviews.reviews[review_id] = review
+            self._reviews.film_counts[review.film_id] += 1
+        self._close(review_id)
+        self._record(review_id, moderator_id, "restore", None)
+        return review
+
+    async def remove(self, *, review_id: str, moderator_id: str, reason: str) -> Review:
+        review = self._withhold(await self._reviews.find(review_id), ReviewStatus.removed, reason)
+        self._close(review_id)
+        self._record(review_id, moderator_id, "remove", reason)
+        return review
+
+    async def queue(
+        self, *, status: ModerationStatus, limit: int, after: str | None
+    ) -> Page[ModeratedReview]:
+        if status is ModerationStatus.reported:
+            found = [r for r in self._reviews.reviews.values() if self._open(r.id)]
+        else:
+            found = [r for r in self._reviews.withheld.values() if r.status.value == status.value]
+        items = []
+        for review in found:
+            reasons: dict[str, int] = defaultdict(int)
+            for report in self._open(review.id):
+                reasons[report.reason.value] += 1
+            first = min((r.created_at for r in self._open(review.id)), default=None)
+            items.append(ModeratedReview(review=review, reports=dict(reasons), reported_at=first))
+        return _page(items, limit, after)
+
+    async def actions(self, *, limit: int, after: str | None) -> Page[ModerationAction]:
+        return _page(list(reversed(self.log)), limit, after)
+
+    def _open(self, review_id: str) -> list[Report]:
+        return [r for (rid, _), r in self.reports.items() if rid == review_id and r.open]
+
+    def _close(self, review_id: str) -> None:
+        for key, report in self.reports.items():
+            if key[0] == review_id:
+                self.reports[key] = report.model_copy(update={"open": False})
+
+    def _withhold(self, review: Review, status: ReviewStatus, reason: str | None) -> Review:
+        if self._reviews.reviews.pop(review.id, None) is not None:
+            self._reviews.film_counts[review.film_id] -= 1
+        withheld = review.model_copy(update={"status": status, "removal_reason": reason})
+        self._reviews.withheld[review.id] = withheld
+        return withheld
+
+    def _record(self, review_id: str, moderator_id: str, action: str, reason: str | None) -> None:
+        self.log.append(
+            ModerationAction(
+                id=f"{len(self.log) + 1:024x}",
+                review_id=review_id,
+                moderator_id=moderator_id,
+                action="restore" if action == "restore" else "remove",
+                reason=reason,
+                at=datetime.now(UTC),
+            )
+        )
 
 
 class FakeBookmarks:
@@ -218,4 +358,5 @@ def fake_stores() -> Stores:
         reviews=reviews,
         review_pages=FakeReviewPages(reviews),
         bookmarks=FakeBookmarks(),
+        moderation=FakeModeration(reviews),
     )
