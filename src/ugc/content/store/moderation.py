@@ -57,7 +57,7 @@ class MongoModeration(MongoStore):
         self._reviews = db["reviews"]
         self._withheld = db[WITHHELD]
         self._reports = db["review_reports"]
-        self._actions = db["moderation_actions"]
+        self._actions = db[AUDIT_LOG]
         self._films = db["film_stats"]
         self._hide_after = hide_after
 
@@ -186,7 +186,8 @@ class MongoModeration(MongoStore):
         now: datetime,
     ) -> None:
         """Who did what to which review, when and why: kept for good."""
-        entry = {"review_id": oid, "moderator_id": moderator_id, "action": action}
+        entry = {"kind": _MODERATION, "review_id": oid, "moderator_id": moderator_id}
+        entry["action"] = action
         await self._actions.insert_one(entry | {"reason": reason, "at": now}, session=session)
 
     @translate_errors
@@ -217,7 +218,8 @@ class MongoModeration(MongoStore):
 
     @translate_errors
     async def actions(self, *, limit: int, after: str | None) -> Page[ModerationAction]:
-        docs, more = await keyset.page(self._actions, {}, limit=limit, after=after)
+        entries = {"kind": _MODERATION}
+        docs, more = await keyset.page(self._actions, entries, limit=limit, after=after)
         return Page(
             items=[
                 ModerationAction(
@@ -230,11 +232,15 @@ class MongoModeration(MongoStore):
                 )
                 for doc in docs
             ],
-            total=await self._actions.estimated_document_count(),
+            total=await self._actions.count_documents(entries),
             next_cursor=more,
         )
 
 
+# Who did what, kept for good; each kind of entry (moderators' actions here) is
+# one equality on the log's index, paged by _id.
+AUDIT_LOG = "audit_log"
+_MODERATION = "moderation"
 _WITHHELD_FIELDS = {"status", "removal_reason", "withheld_at", "queue"}
 
 

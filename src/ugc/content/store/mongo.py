@@ -60,10 +60,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "review_reports": [
         IndexModel([("review_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
+        IndexModel([("review_id", ASCENDING), ("open", ASCENDING)]),
     ],
     "review_rankings": [
         IndexModel([("created_at", ASCENDING)], expireAfterSeconds=RANKING_TTL_S),
     ],
+    "audit_log": [IndexModel([("kind", ASCENDING), ("_id", DESCENDING)])],
     "bookmarks": [
         IndexModel([("user_id", ASCENDING), ("film_id", ASCENDING)], unique=True),
         IndexModel([("user_id", ASCENDING), ("_id", DESCENDING)]),
