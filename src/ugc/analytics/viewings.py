@@ -1,23 +1,24 @@
 """A viewer's own rows: Continue Watching (with the films they hid) and history.
 
-Both are one query on the user's events (the `by_user` projection, through
-`ugc.warehouse.viewings`), so they are as fresh as the pipeline; a hide is a row
-of the analytics' own table, read by the same query, so the GET after a DELETE
-never shows the film.
+Both are folded from the user's playback events (one query by the `by_user`
+projection, `ugc.warehouse.viewings`), so they are as fresh as the pipeline; a
+hide is a row of the analytics' own table, read (by its key) on every request,
+so the GET after a DELETE never shows the film. A viewer's listing is small
+(a row per film), so it is ordered and paged here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from ugc.analytics.models import ContinueWatching, HistoryEntry
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.errors import InvalidCursor
 from ugc.settings import ViewingRules
-from ugc.warehouse.viewings import per_film, rule_parameters
+from ugc.warehouse.viewings import OF_USER, Viewing, fold, rows_sql
 from ugc.web import cursor
 from ugc.web.cursor import Page
 
@@ -25,14 +26,7 @@ HIDDEN = "continue_watching_hidden"
 # The cursor's time, as ClickHouse reads a DateTime64(6) parameter.
 _TIME = "%Y-%m-%d %H:%M:%S.%f"
 _STALE = "The cursor is not one this API made; start from the first page."
-# Each listing's order (newest first), as (column, ClickHouse type) of its cursor.
-_Order = tuple[tuple[str, str], ...]
-_WATCHING: _Order = (("last_watched_at", "DateTime64(6, 'UTC')"), ("film_id", "UUID"))
-_HISTORY: _Order = (
-    ("completed_at", "DateTime64(6, 'UTC')"),
-    ("film_id", "UUID"),
-    ("viewing", "UInt32"),
-)
+T = TypeVar("T")
 
 
 def _now() -> datetime:
@@ -52,92 +46,65 @@ class ViewingQueries:
         self._rules = rules
         self._clock = clock
 
+    async def _viewings(self, user_id: str) -> list[Viewing]:
+        rows = await self._queries.rows(rows_sql(self._db, OF_USER), {"user": user_id})
+        return fold(rows, self._rules)
+
     async def continue_watching(
         self, user_id: str, limit: int, after: str | None
     ) -> Page[ContinueWatching]:
         """Films started and not complete, most recently watched first; not the ones
         hidden since they were last played, nor the ones idle past the window."""
         rules = self._rules
-        listing = f"""
-            SELECT v.film_id AS film_id, v.position_sec AS position_sec,
-                   v.duration_sec AS duration_sec,
-                   least(v.position_sec / v.duration_sec, 1) AS progress,
-                   v.last_watched_at AS last_watched_at
-            FROM ({per_film(self._db)}) AS v
-            LEFT JOIN (
-                SELECT film_id, max(hidden_at) AS hidden_at
+        since = self._clock() - timedelta(days=rules.continue_watching_days)
+        viewings = await self._viewings(user_id)
+        hidden = {
+            str(row["film_id"]): _time(row["hidden_at"])
+            for row in await self._queries.rows(
+                f"""
+                SELECT toString(film_id) AS film_id, toString(max(hidden_at)) AS hidden_at
                 FROM {self._db}.{HIDDEN}
                 WHERE user_id = {{user:String}}
                 GROUP BY film_id
-            ) AS h ON h.film_id = v.film_id
-            WHERE NOT v.completed
-              AND v.duration_sec >= {{min_length:Float64}}
-              AND v.position_sec >= {{resume_min:Float64}} * v.duration_sec
-              AND v.last_watched_at >= {{since:DateTime64(6, 'UTC')}}
-              AND v.last_watched_at > h.hidden_at
-        """  # noqa: S608 - the database name is a validated identifier
-        since = self._clock() - timedelta(days=rules.continue_watching_days)
-        params = {"user": user_id, "min_length": rules.resume_min_length_s, "since": _text(since)}
-        rows, total, more = await self._page(listing, _WATCHING, params, limit, after)
-        items = [ContinueWatching(**row) for row in rows]
-        last = items[-1] if more else None
-        return Page(
-            items=items,
-            total=total,
-            next_cursor=last and cursor.encode([_text(last.last_watched_at), str(last.film_id)]),
-        )
+                """,  # noqa: S608 - the database name is a validated identifier
+                {"user": user_id},
+            )
+        }
+        listing = []
+        for v in viewings:
+            position, length, last = v.position_sec, v.duration_sec, v.last_watched_at
+            if (
+                v.completed
+                or position is None
+                or length is None
+                or last is None
+                or length < rules.resume_min_length_s
+                or position < rules.resume_min_fraction * length
+                or last < since
+                or (v.film_id in hidden and last <= hidden[v.film_id])
+            ):
+                continue
+            entry = ContinueWatching(
+                film_id=UUID(v.film_id),
+                position_sec=position,
+                duration_sec=length,
+                progress=min(position / length, 1.0),
+                last_watched_at=last,
+            )
+            listing.append(((last, v.film_id), entry))
+        return _page(listing, limit, after)
 
     async def history(self, user_id: str, limit: int, after: str | None) -> Page[HistoryEntry]:
         """One entry per completed viewing, newest first."""
-        listing = f"""
-            SELECT film_id, completed_at, viewing
-            FROM ({per_film(self._db)})
-            ARRAY JOIN completions AS completed_at, arrayEnumerate(completions) AS viewing
-        """  # noqa: S608
-        rows, total, more = await self._page(listing, _HISTORY, {"user": user_id}, limit, after)
-        items = [HistoryEntry(**row) for row in rows]
-        last = items[-1] if more else None
-        return Page(
-            items=items,
-            total=total,
-            next_cursor=last
-            and cursor.encode([_text(last.completed_at), str(last.film_id), last.viewing]),
-        )
-
-    async def _page(
-        self,
-        listing: str,
-        order: _Order,
-        params: dict[str, Any],
-        limit: int,
-        after: str | None,
-    ) -> tuple[list[dict[str, Any]], int, bool]:
-        """The rows of `listing` after the cursor (newest first, by `order`), how many
-        the whole listing holds, and whether more follow."""
-        params = {**params, **rule_parameters(self._rules), "limit": limit + 1}
-        keys = ", ".join(name for name, _ in order)
-        cut = "1"
-        if after is not None:
-            position = _position(after, order)
-            cut = f"({keys}) < ({', '.join(f'{{after_{n}:{t}}}' for n, t in order)})"
-            params |= {
-                f"after_{name}": value for (name, _), value in zip(order, position, strict=True)
-            }
-        # The total is counted before the cursor's cut; the row that is not on the
-        # page keeps it when the page itself is empty.
-        rows = await self._queries.rows(
-            f"""
-            SELECT *, {cut} AS on_page FROM (
-                SELECT *, count() OVER () AS total FROM ({listing})
+        listing = [
+            (
+                (at, v.film_id, number),
+                HistoryEntry(film_id=UUID(v.film_id), completed_at=at, viewing=number),
             )
-            ORDER BY on_page DESC, {", ".join(f"{name} DESC" for name, _ in order)}
-            LIMIT {{limit:UInt32}}
-            """,  # noqa: S608 - names of this module
-            params,
-        )
-        total = int(rows[0]["total"]) if rows else 0
-        page = [_without(row, "total", "on_page") for row in rows if row["on_page"]]
-        return page[:limit], total, len(page) > limit
+            for v in await self._viewings(user_id)
+            for number, at in enumerate(v.completions, 1)
+        ]
+        return _page(listing, limit, after)
 
     async def hide(self, user_id: str, film_id: UUID) -> None:
         """Hide the film from the user's Continue Watching row until a playback
@@ -148,23 +115,46 @@ class ViewingQueries:
         )
 
 
+def _page(listing: list[tuple[tuple[Any, ...], T]], limit: int, after: str | None) -> Page[T]:
+    """A page of the listing, newest first by its keys, after the cursor's key."""
+    listing.sort(key=lambda keyed: keyed[0], reverse=True)
+    rest = listing
+    if after is not None:
+        position = _position(after, len(listing[0][0]) if listing else None)
+        rest = [keyed for keyed in listing if keyed[0] < position]
+    page = rest[:limit]
+    more = len(rest) > limit
+    next_cursor = None
+    if more:
+        at, *others = page[-1][0]
+        next_cursor = cursor.encode([_text(at), *others])
+    return Page(items=[item for _, item in page], total=len(listing), next_cursor=next_cursor)
+
+
 def _text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(_TIME)
 
 
-def _without(row: dict[str, Any], *keys: str) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k not in keys}
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def _position(after: str, order: _Order) -> list[Any]:
+def _position(after: str, size: int | None) -> tuple[Any, ...]:
     """A cursor's (time, film id[, viewing]), each checked to be what it says."""
-    kinds: tuple[type, ...] = (str, str, int)[: len(order)]
-    position = cursor.decode(after, kinds=kinds)
+    found = None
+    for kinds in ((str, str), (str, str, int)):
+        try:
+            found = cursor.decode(after, kinds=kinds)
+            break
+        except InvalidCursor:
+            continue
+    if found is None or (size is not None and len(found) != size):
+        raise InvalidCursor(_STALE)
     try:
-        datetime.strptime(position[0], _TIME)
-        UUID(position[1])
+        at = datetime.strptime(found[0], _TIME).replace(tzinfo=UTC)
+        film = str(UUID(found[1]))
     except ValueError:
         raise InvalidCursor(_STALE) from None
-    if len(position) == 3 and not 1 <= position[2] < 2**32:
+    if len(found) == 3 and not 1 <= found[2] < 2**32:
         raise InvalidCursor(_STALE)
-    return position
+    return (at, film, *found[2:])

@@ -20,7 +20,7 @@ from uuid import UUID
 from ugc.content.models import AuthorViewing
 from ugc.settings import ViewingRules
 from ugc.warehouse.sink import EventSink, SinkError
-from ugc.warehouse.viewings import per_viewer, rule_parameters
+from ugc.warehouse.viewings import OF_FILM_VIEWERS, fold, rows_sql
 
 log = logging.getLogger(__name__)
 
@@ -44,27 +44,22 @@ class WarehouseViewings:
         now = datetime.now(UTC)
         try:
             rows = await self._sink.query(
-                f"""
-                SELECT user_id, furthest_sec, duration_sec, length(completions) AS viewings
-                FROM ({per_viewer(self._db)})
-                """,  # noqa: S608 - names of this module
-                {**rule_parameters(self._rules), "film": str(film_id), "users": users},
+                rows_sql(self._db, OF_FILM_VIEWERS), {"film": str(film_id), "users": users}
             )
         except SinkError as exc:
             log.warning("reviewers' viewing not read, the warehouse did not answer: %s", exc)
             return None
-        found = {row["user_id"]: viewing_of(row, now) for row in rows}
+        found = {
+            v.user_id: AuthorViewing(
+                progress=v.progress,
+                completed=bool(v.completions),
+                viewings=len(v.completions),
+                as_of=now,
+            )
+            for v in fold(rows, self._rules)
+        }
         nothing = AuthorViewing(progress=0.0, completed=False, viewings=0, as_of=now)
         return {user: found.get(user, nothing) for user in users}
-
-
-def viewing_of(row: dict[str, object], now: datetime) -> AuthorViewing:
-    furthest, duration = row.get("furthest_sec"), row.get("duration_sec")
-    progress = 0.0
-    if isinstance(furthest, int | float) and isinstance(duration, int | float) and duration > 0:
-        progress = min(float(furthest) / float(duration), 1.0)
-    viewings = int(str(row.get("viewings", 0)))
-    return AuthorViewing(progress=progress, completed=viewings > 0, viewings=viewings, as_of=now)
 
 
 class NoViewings:
