@@ -21,8 +21,10 @@ from ugc.errors import Unauthenticated
 from ugc.settings import JwtSettings, Settings
 
 DEV_SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
-ANALYST_ROLE = "analyst"
-MODERATOR_ROLE = "moderator"
+ANALYST_ROLE = "analyst"  # reads any viewer's analytics
+MODERATOR_ROLE = "moderator"  # decides on reported reviews
+PRIVACY_ROLE = "privacy"  # exports and erases any viewer's data
+ROLES = (ANALYST_ROLE, MODERATOR_ROLE, PRIVACY_ROLE)  # a viewer needs none
 
 SubjectFormat = Literal["uuid", "slug"]
 _SUBJECTS: dict[str, tuple[re.Pattern[str], str]] = {

@@ -5,9 +5,13 @@ usable on a 360 px phone."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.integration.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api
@@ -140,3 +144,35 @@ async def test_the_rows_follow_the_viewer_and_hide_keeps_the_resume_point(page_o
     assert entry.startswith("The demo clip: 3:0")
     assert "of 6:00" in entry
     assert await text_of(page, "#continue") == "Nothing to continue."
+
+
+async def test_reviews_show_who_watched_and_a_viewer_reports_one(
+    page_of: Any, dev_here: Running
+) -> None:
+    """Another viewer, who watched 60% of the clip, reviews it: the page shows the
+    mark, helpful first, and this viewer reports it with a reason."""
+    film = "00000000-0000-4000-8000-00000000d3e0"  # the page's film
+    async with httpx.AsyncClient(base_url=dev_here.base, timeout=10) as api:
+        other = str(uuid.uuid4())
+        token = (await api.get("/demo/token", params={"viewer": other})).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        event = {"type": "pause", "film_id": film, "position_sec": 216.0, "duration_sec": 360.0}
+        assert (await api.post("/api/v1/events", json=event, headers=auth)).status_code == 202
+        deadline = time.monotonic() + 30
+        while not (await api.get("/api/v1/analytics/users/me/resume", headers=auth)).json():
+            assert time.monotonic() < deadline, "the event was not loaded"
+            await asyncio.sleep(0.2)
+        text = {"text": "Watched most of it: the test pattern never lets up."}
+        made = await api.post(f"/api/v1/films/{film}/reviews", json=text, headers=auth)
+        assert made.json()["verified"] is True
+    page = page_of
+    await page.wait_for_selector("#reviews li.theirs", timeout=30_000)
+    shown = await text_of(page, "#reviews li.theirs")
+    await page.select_option("#reviews li.theirs select", "spoiler")
+    await page.click("#reviews li.theirs button:text('Report')")
+    await page.wait_for_function(
+        "() => document.getElementById('review-state').textContent.startsWith('Reported')"
+    )
+
+    assert shown.startswith("✓ Watched most of it")
+    assert "watched 60%" in shown

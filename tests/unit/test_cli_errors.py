@@ -57,6 +57,19 @@ def test_a_value_out_of_range_is_a_usage_error_in_one_line(
     assert "--help" in line
 
 
+def test_a_role_ugc_does_not_know_is_refused_with_the_ones_it_does(tmp_path: Path) -> None:
+    sub = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    done = ugc("token", "--sub", sub, "--role", "moderater", cwd=tmp_path)
+    signed = ugc("token", "--sub", sub, "--role", "moderator", cwd=tmp_path)
+
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert "moderater" in line
+    assert "analyst, moderator, privacy" in line
+    assert signed.returncode == 0
+    assert signed.stdout.count(".") == 2  # a JWT
+
+
 def test_a_missing_setting_says_which_variable_to_set(tmp_path: Path) -> None:
     done = ugc("dead-letters", "list", cwd=tmp_path)
 

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 @app.command()
 def token(
     sub: Annotated[str, typer.Option(help="The user id the token speaks for")],
-    role: Annotated[list[str] | None, typer.Option(help="A role; repeat for more")] = None,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(help="A role: analyst, moderator or privacy; repeat for more"),
+    ] = None,
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds", min=1)] = 3600,
     private_key: Annotated[
         Path | None, typer.Option(help="PEM private key, when RS256 is configured")
@@ -30,6 +33,7 @@ def token(
     key signed it, and whether the running `ugc dev` will accept it."""
     from ugc.auth import (  # noqa: PLC0415
         DEV_SECRET_FILE,
+        ROLES,
         issue_token,
         load_keys,
         subject_rule,
@@ -43,6 +47,12 @@ def token(
         raise typer.BadParameter(
             f"must be {subject_rule(subjects)} (UGC_JWT_SUBJECT_FORMAT={subjects})",
             param_hint="--sub",
+        )
+    unknown = sorted(set(role or []) - set(ROLES))
+    if unknown:
+        raise typer.BadParameter(
+            f"{', '.join(unknown)} is no role of ugc's; the roles are {', '.join(ROLES)}",
+            param_hint="--role",
         )
     keys = load_keys(settings)
     signed = issue_token(

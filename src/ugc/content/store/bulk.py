@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from ugc.content.rules import helpfulness
 from ugc.content.store.mongo import Document
 from ugc.content.store.reviews import review_document
 
@@ -64,6 +65,7 @@ async def import_content(
         review = review_docs[index]
         review["likes" if value > 0 else "dislikes"] += 1
         review["score"] += value
+        review["helpfulness"] = helpfulness(review["likes"], review["dislikes"])
         vote_docs.append({"review_id": review["_id"], "user_id": voter, "value": value})
     bookmark_docs = []
     for user, film_id in bookmarks:
