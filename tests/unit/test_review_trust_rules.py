@@ -142,3 +142,20 @@ async def test_reports_hide_and_moderators_decide() -> None:
         ("remove", "Spam links."),
         ("restore", None),
     ]
+
+
+async def test_the_background_refresh_reads_the_stalest_and_counts_only_what_it_read() -> None:
+    warehouse = Watched({"a": 0.9})
+    content = ContentService(fake_stores(), viewings=warehouse, viewing_ttl_s=0.0)
+    warehouse.down = True
+    for author in ("a", "b", "c"):
+        await content.write_review(user_id=author, film_id=FILM, review=ReviewIn(text=TEXT))
+    assert await content.refresh_stale_viewings(limit=2) == 0  # down: nothing read, so a pause
+
+    warehouse.down = False
+    assert await content.refresh_stale_viewings(limit=2) == 2
+    assert await content.refresh_stale_viewings(limit=5) == 3  # the TTL is 0: all due again
+    page = await content.film_reviews(
+        film_id=FILM, sort=ReviewSort.newest, limit=10, after=None, verified=True
+    )
+    assert [r.author_id for r in page.items] == ["a"]

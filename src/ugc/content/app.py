@@ -125,14 +125,16 @@ REFRESH_BATCH = 200
 
 
 async def _keep_viewings_fresh(content: ContentService) -> None:
-    """Read again, a batch at a time, the viewing figures read longest ago."""
+    """Read again, a batch at a time, the viewing figures read longest ago; a full
+    batch is followed by the next at once, anything less (or a warehouse that does
+    not answer) by a pause."""
     while True:
         try:
-            due = await content.refresh_stale_viewings(limit=REFRESH_BATCH)
+            read = await content.refresh_stale_viewings(limit=REFRESH_BATCH)
         except Exception:  # the refresher must outlive any failure
             log.warning("reviewers' viewing not refreshed", exc_info=True)
-            due = 0
-        if due < REFRESH_BATCH:
+            read = 0
+        if read < REFRESH_BATCH:
             await asyncio.sleep(REFRESH_EVERY_S)
 
 

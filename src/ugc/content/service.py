@@ -139,11 +139,12 @@ class ContentService:
     async def refresh_stale_viewings(self, *, limit: int) -> int:
         """Read again the viewing figures of the `limit` listed reviews read longest
         ago (past the TTL), so that lists filtered on `verified` follow viewing even
-        for reviews nobody opens; how many were due."""
+        for reviews nobody opens; how many were read (none while the warehouse does
+        not answer)."""
         cutoff = datetime.now(UTC) - timedelta(seconds=self.viewing_ttl_s)
         due = await self.stores.reviews.stale(checked_before=cutoff, limit=limit)
-        await self._with_viewings(due, fresh=True)
-        return len(due)
+        shown = await self._with_viewings(due, fresh=True)
+        return sum(1 for before, after in zip(due, shown, strict=True) if after is not before)
 
     # Reports and moderation
     async def report(self, *, review_id: str, user_id: str, report: ReportIn) -> Report:
