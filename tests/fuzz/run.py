@@ -39,7 +39,9 @@ def tokens(data_dir: Path, users: int) -> list[str]:
     keys = load_keys(Settings(_env_file=None, data_dir=data_dir, jwt_secret=SECRET))  # type: ignore[call-arg, arg-type]
     people = [str(uuid.UUID(int=n + 1, version=4)) for n in range(users)]
     signed = [issue_token(keys, subject=p, roles=[], ttl_s=3600) for p in people]
-    return [*signed, issue_token(keys, subject=people[0], roles=["analyst"], ttl_s=3600)]
+    # The roles too, so that the routes behind them are reached, not only refused.
+    roles = [["analyst"], ["moderator"]]
+    return [*signed, *(issue_token(keys, subject=people[0], roles=r, ttl_s=3600) for r in roles)]
 
 
 def platform(workdir: Path) -> tuple[ManagedProcess, str]:
