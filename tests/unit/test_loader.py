@@ -14,7 +14,7 @@ from ugc.loader.batch import batch_token
 from ugc.loader.loader import Loader
 from ugc.loader.ports import DeadLetterUnavailable
 from ugc.settings import LoaderSettings
-from ugc.warehouse.sink import RowsRefused, WarehouseUnavailable
+from ugc.warehouse.sink import RowsRefused, SinkError, WarehouseUnavailable
 
 pytestmark = pytest.mark.unit
 
@@ -259,3 +259,65 @@ async def test_offsets_below_the_committed_ones_are_noticed_and_still_loaded() -
 
     assert sorted(sink.landed) == [b"a1", b"b1", b"c1"]
     assert made.stats.offset_resets == 1  # partition 0 only
+
+
+# What ClickHouse says, by class: rows it cannot take, and a server that cannot
+# take any rows right now (which must never turn good rows into dead letters).
+BAD_ROWS = [
+    "Code: 27. DB::Exception: Cannot parse input: expected '\"' before: 'x'. (CANNOT_PARSE_INPUT)",
+    "Code: 376. DB::Exception: Cannot parse UUID from String. (CANNOT_PARSE_UUID)",
+    "Code: 469. DB::Exception: Constraint `sane` is violated. (VIOLATED_CONSTRAINT)",
+]
+NOT_NOW = [
+    "Code: 173. DB::Exception: Cannot allocate memory. (CANNOT_ALLOCATE_MEMORY)",
+    "Code: 241. DB::Exception: Memory limit (total) exceeded. (MEMORY_LIMIT_EXCEEDED)",
+    "Code: 252. DB::Exception: Too many parts (3001) in all partitions. (TOO_MANY_PARTS)",
+    "Code: 1001. DB::Exception: std::bad_alloc. (STD_EXCEPTION)",
+    "Code: 159. DB::Exception: Timeout exceeded: elapsed 30 seconds. (TIMEOUT_EXCEEDED)",
+    "Code: 999. DB::Exception: Coordination error: Connection loss. (KEEPER_EXCEPTION)",
+    "Code: 242. DB::Exception: Table is in readonly mode. (TABLE_IS_READ_ONLY)",
+    "Connection refused",
+]
+
+
+@dataclass
+class SaysOnce(FakeSink):
+    """The first insert fails as ClickHouse would say it; the rest land."""
+
+    said: str = ""
+
+    async def insert_json_rows(
+        self, table: str, columns: Sequence[str], rows: bytes, *, dedup_token: str
+    ) -> None:
+        if self.said:
+            said, self.said = self.said, ""
+            self.calls += 1
+            raise SinkError.from_exception(RuntimeError(said))
+        await super().insert_json_rows(table, columns, rows, dedup_token=dedup_token)
+
+
+@pytest.mark.parametrize("said", NOT_NOW)
+async def test_a_server_that_cannot_take_rows_now_is_retried_never_dead_lettered(
+    said: str,
+) -> None:
+    source = FakeSource({0: [b'{"n":1}', b'{"n":2}']})
+    sink, dead = SaysOnce(said=said), FakeDeadLetters()
+    await run_until(loader(source, sink, dead), lambda: len(sink.landed) == 2)
+
+    assert isinstance(SinkError.from_exception(RuntimeError(said)), WarehouseUnavailable)
+    assert dead.sent == []
+    assert sink.calls == 2  # the same batch, again
+
+
+@pytest.mark.parametrize("said", BAD_ROWS)
+async def test_rows_clickhouse_cannot_take_go_to_dead_letters(said: str) -> None:
+    source = FakeSource({0: [b'{"n":1}']})
+    sink, dead = SaysOnce(said=said), FakeDeadLetters()
+    await run_until(loader(source, sink, dead), lambda: len(dead.sent) == 1)
+
+    assert isinstance(SinkError.from_exception(RuntimeError(said)), RowsRefused)
+    assert dead.sent[0][0] == b'{"n":1}'
+    assert (
+        said.split(".", maxsplit=1)[0].removeprefix("Code: ")
+        in dead.sent[0][1]["ugc-dead-letter-reason"].decode()
+    )

@@ -89,7 +89,7 @@ async def test_an_insert_carries_its_token_and_the_settings_asked_for() -> None:
 
     asked, plain = (insert["settings"] for insert in replica.inserts)
     assert asked["insert_deduplication_token"] == "t1"
-    assert asked["distributed_foreground_insert"] == 1
     assert asked["insert_quorum"] == "auto"
     assert "insert_quorum" not in plain
+    assert asked["distributed_foreground_insert"] == plain["distributed_foreground_insert"] == 1
     assert plain["insert_deduplication_token"] == "t2"
