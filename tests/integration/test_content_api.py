@@ -16,6 +16,7 @@ from ugc.content.app import open_content_service
 from ugc.settings import Settings
 
 pytestmark = pytest.mark.integration
+RANKING_REUSE_S = 0.5
 
 FILM = str(uuid.uuid4())
 ALICE, BOB = str(uuid.uuid4()), str(uuid.uuid4())
@@ -24,7 +25,8 @@ TEXT = "A slow, patient film that pays off in its last act."
 
 @pytest.fixture
 async def client(mongo_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async for c in http_client(open_content_service(mongo_settings)):
+    settings = mongo_settings.replace(review_ranking_reuse_s=RANKING_REUSE_S)
+    async for c in http_client(open_content_service(settings)):
         yield c
 
 
@@ -217,6 +219,10 @@ async def test_reviews_by_score_page_stably_while_votes_change(
     seen = [r["id"] for page in pages for r in page["items"]]
     assert seen == ids[::-1]  # every review once, in the order of the first page
     assert first["total"] == 7
+    # A first page within the reuse window walks the same ranking; after it, a new one.
+    soon = (await client.get(listing, headers=as_user(ALICE))).json()
+    assert [r["id"] for r in soon["items"]] == [r["id"] for r in first["items"]]
+    await asyncio.sleep(RANKING_REUSE_S)
     fresh = (await client.get(listing, headers=as_user(ALICE))).json()
     assert fresh["items"][0]["id"] == ids[0]
 

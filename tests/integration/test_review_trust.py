@@ -96,6 +96,7 @@ async def cinema(
         clickhouse_database=f"t_{uuid.uuid4().hex[:12]}",
         review_viewing_ttl_s=0.2,
         review_hide_after_reports=5,
+        review_ranking_reuse_s=0,  # every first page ranks anew: the test casts votes
     )
     await migrate(warehouse, settings.clickhouse)
     async with open_content_service(settings, sink=warehouse) as service, client_of(service) as api:

@@ -48,7 +48,10 @@ def content_service(
     limits = settings.content
     content = ContentService(
         open_stores(
-            client, settings.mongo.database, hide_after_reports=limits.review_hide_after_reports
+            client,
+            settings.mongo.database,
+            hide_after_reports=limits.review_hide_after_reports,
+            ranking_reuse_s=limits.review_ranking_reuse_s,
         ),
         viewings=viewings or NoViewings(),
         verified_fraction=settings.viewing.verified_fraction,

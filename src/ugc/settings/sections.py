@@ -97,6 +97,7 @@ class ContentLimits(Section):
     NAMES = {
         "review_hide_after_reports": "review_hide_after_reports",
         "review_viewing_ttl_s": "review_viewing_ttl_s",
+        "review_ranking_reuse_s": "review_ranking_reuse_s",
     }
     # Content writes per user and API process: a burst, then this many a minute.
     writes_per_minute: int = Field(default=120, ge=1)
@@ -105,6 +106,9 @@ class ContentLimits(Section):
     review_hide_after_reports: int = Field(default=5, ge=1)
     # A reviewer's viewing figures are read again from the warehouse when older than this.
     review_viewing_ttl_s: float = Field(default=60.0, gt=0)
+    # A film's ranked reviews (by score, by helpfulness) are frozen at most this often;
+    # first pages asked for meanwhile walk the last ranking. 0: one per first page.
+    review_ranking_reuse_s: float = Field(default=5.0, ge=0, le=3600)
 
 
 class ClickHouseSettings(Section):

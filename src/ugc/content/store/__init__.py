@@ -20,7 +20,11 @@ from ugc.content.store.turns import Turns
 
 
 def open_stores(
-    client: AsyncMongoClient[Document], database: str, *, hide_after_reports: int = 5
+    client: AsyncMongoClient[Document],
+    database: str,
+    *,
+    hide_after_reports: int = 5,
+    ranking_reuse_s: float = 5.0,
 ) -> Stores:
     """The content stores on `database`; writers of one document take turns within
     this process (one `Turns` shared by them all), and transactions a timeout left
@@ -32,7 +36,7 @@ def open_stores(
     return Stores(
         ratings=ratings,
         reviews=MongoReviews(client, db, turns, ratings, abandoned),
-        review_pages=MongoReviewPages(client, db, turns),
+        review_pages=MongoReviewPages(client, db, turns, reuse_s=ranking_reuse_s),
         bookmarks=MongoBookmarks(client, db, turns, abandoned),
         moderation=MongoModeration(client, db, turns, abandoned, hide_after=hide_after_reports),
     )

@@ -64,6 +64,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "review_rankings": [
         IndexModel([("created_at", ASCENDING)], expireAfterSeconds=RANKING_TTL_S),
+        IndexModel([("film_id", ASCENDING), ("listing", ASCENDING), ("created_at", DESCENDING)]),
     ],
     "audit_log": [IndexModel([("kind", ASCENDING), ("_id", DESCENDING)])],
     "bookmarks": [

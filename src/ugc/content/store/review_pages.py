@@ -4,8 +4,12 @@ reviewer or of verified ones, with stable cursors.
 Newest first pages by keyset on _id, which never changes. By score or
 helpfulness, the order of the first page is frozen: its ranking (ids only, up to
 RANKING_CAP) is stored for an hour and later pages walk it, so a vote cast while
-someone pages can neither repeat a review nor skip one. A listing longer than
-the cap goes on past it by keyset on (the value, _id); ties go newest first.
+someone pages can neither repeat a review nor skip one. A first page asked for
+within `reuse_s` of the last frozen ranking of the same listing walks that one
+instead of freezing another: a popular film's ranking is made once every few
+seconds, not on every view (votes show in first pages within `reuse_s`). A
+listing longer than the cap goes on past it by keyset on (the value, _id); ties
+go newest first.
 
 Every query is an equality plus one range on an index's fields: no `$or`, so
 the local server's planner serves them by index as MongoDB's does.
@@ -13,7 +17,7 @@ the local server's planner serves them by index as MongoDB's does.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from bson import ObjectId
@@ -38,9 +42,15 @@ _NOT_OURS = "The cursor is not one this API made; start from the first page."
 
 class MongoReviewPages(MongoStore):
     def __init__(
-        self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], turns: Turns[str]
+        self,
+        client: AsyncMongoClient[Document],
+        db: AsyncDatabase[Document],
+        turns: Turns[str],
+        *,
+        reuse_s: float = 5.0,
     ) -> None:
         super().__init__(client, db, turns)
+        self._reuse_s = reuse_s
         self._reviews = db["reviews"]
         self._rankings = db["review_rankings"]
         self._films = db["film_stats"]
@@ -75,6 +85,14 @@ class MongoReviewPages(MongoStore):
         )
 
     async def _first(self, ranked: _Ranked, limit: int) -> tuple[list[Document], str | None]:
+        if self._reuse_s > 0:
+            recent = datetime.now(UTC) - timedelta(seconds=self._reuse_s)
+            key = {"film_id": ranked.query["film_id"], "listing": ranked.name}
+            made = await self._rankings.find_one(
+                key | {"created_at": {"$gte": recent}}, sort=[("created_at", -1)]
+            )
+            if made is not None:
+                return await self._walk(made, 0, limit)
         field = ranked.field
         ranking = (
             await self._reviews.find(ranked.query, projection={field: True})
