@@ -64,6 +64,8 @@ def kafka_settings(base_settings: Settings, broker: LocalBroker) -> Settings:
         kafka_bootstrap=broker.bootstrap,
         kafka_idempotence=False,
         kafka_topic=f"events-{uuid.uuid4().hex[:12]}",
+        # Erasures are the broker's for good: each test keeps its own.
+        kafka_suppressions_topic=f"suppressions-{uuid.uuid4().hex[:12]}",
         kafka_partitions=3,
     )
 
@@ -215,6 +217,7 @@ def loader_process(
         "UGC_DATA_DIR": str(data_dir),
         "UGC_KAFKA_BOOTSTRAP": settings.kafka.bootstrap or "",
         "UGC_KAFKA_TOPIC": settings.kafka.topic,
+        "UGC_KAFKA_SUPPRESSIONS_TOPIC": settings.kafka.suppressions_topic,
         "UGC_KAFKA_IDEMPOTENCE": "false",
         "UGC_LOADER_GROUP": settings.loader.group,
         "UGC_LOADER_MAX_ROWS": "300",

@@ -51,8 +51,12 @@ class Dev:
         self.log = workdir / "ugc-dev.log"
         self.process: ManagedProcess | None = None
         keys = load_keys(Settings(_env_file=None, data_dir=self.data, jwt_secret=TEST_SECRET))  # type: ignore[call-arg, arg-type]
-        token = issue_token(keys, subject=VIEWER, roles=[], ttl_s=3600)
-        self.auth = {"Authorization": f"Bearer {token}"}
+        self.keys = keys
+        self.auth = self.auth_of(VIEWER)
+
+    def auth_of(self, subject: str) -> dict[str, str]:
+        token = issue_token(self.keys, subject=subject, roles=[], ttl_s=3600)
+        return {"Authorization": f"Bearer {token}"}
 
     def start(self) -> None:
         argv = [sys.executable, "-m", "ugc", "dev", "--port", str(self.port)]
@@ -111,12 +115,14 @@ class Dev:
         answer.raise_for_status()
         return [item["film_id"] for item in answer.json()["items"]]
 
-    def rows(self) -> tuple[int, int]:
+    def rows(self, viewer: str = VIEWER, *, masked_too: bool = False) -> tuple[int, int]:
         """(rows with FINAL, distinct event ids) of the viewer, read from the warehouse
-        directly once `ugc dev` is stopped (chdb lets one process open it)."""
+        directly once `ugc dev` is stopped (chdb lets one process open it); with
+        `masked_too`, rows a lightweight DELETE hid but left on disk count too."""
+        setting = " SETTINGS apply_deleted_mask = 0" if masked_too else ""
         query = (
             "SELECT count(), uniqExact(event_id) FROM ugc.events FINAL "
-            f"WHERE user_id = '{VIEWER}' FORMAT CSV"
+            f"WHERE user_id = '{viewer}'{setting} FORMAT CSV"
         )
         script = (
             "import sys; from chdb import session; "
@@ -213,3 +219,64 @@ async def test_a_killed_process_group_keeps_every_acknowledged_event(dev: Dev) -
     dev.stop()
 
     assert dev.rows() == (acknowledged, acknowledged)
+
+
+async def test_an_erasure_killed_at_any_step_ends_as_one_never_interrupted(dev: Dev) -> None:
+    """SIGKILL to ugc dev (the loader, the privacy worker and every server with it)
+    right after the erasure was accepted, and again halfway; restarted, the erasure
+    ends as one that ran alone would: nothing of the viewer, everyone else intact."""
+    other = str(uuid.uuid4())
+    dev.env["UGC_ERASURE_PHYSICAL_S"] = "0"
+    dev.start()
+    film = str(uuid.uuid4())
+    mine = [e | {"film_id": film} if n % 10 == 0 else e for n, e in enumerate(plays(300))]
+    assert await send(dev, mine, per_request=30) == 300
+    theirs = [e | {"film_id": film} for e in plays(50)]
+    async with httpx.AsyncClient(base_url=dev.base, timeout=30) as client:
+        answer = await client.post(
+            "/api/v1/events", json={"events": theirs}, headers=dev.auth_of(other)
+        )
+        assert answer.status_code == 202
+        for who, score in ((dev.auth, 9), (dev.auth_of(other), 4)):
+            rated = await client.put(f"/api/v1/films/{film}/rating", json={"score": score},
+                                     headers=who)  # fmt: skip
+            assert rated.status_code == 200, rated.text
+    loaded(dev, 271)  # 270 films once, and one 30 times
+    erasure = httpx.delete(f"{dev.base}/api/v1/users/me", headers=dev.auth, timeout=10)
+    assert erasure.status_code == 202, erasure.text
+    follow = f"{dev.base}/api/v1/privacy/erasures/{erasure.json()['id']}"
+    dev.kill()  # right after the 202
+
+    dev.start()
+    wait_until(lambda: bool(_erasure(dev, follow)["stores"]) or _done(dev, follow),
+               timeout=LOADED_S, what="a step of the erasure")  # fmt: skip
+    if not _done(dev, follow):
+        dev.kill()  # halfway
+        dev.start()
+    wait_until(lambda: _done(dev, follow), timeout=LOADED_S, what="the erasure")
+    receipt = _erasure(dev, follow)["stores"]
+    assert receipt["warehouse"]["removed"]["events"] == 300
+    nothing = {"review": 0, "vote": 0, "bookmark": 0, "report": 0}
+    assert receipt["content"]["removed"] == {"rating": 1} | nothing
+    summary = httpx.get(f"{dev.base}/api/v1/films/{film}/rating", headers=dev.auth_of(other))
+    assert (summary.json()["count"], summary.json()["average"]) == (1, 4)
+    assert dev.films_watched() == 0
+    late = httpx.post(f"{dev.base}/api/v1/events", json={"events": plays(1)}, headers=dev.auth)
+    assert late.status_code == 403, late.text
+    wait_until(lambda: bool(_erasure(dev, follow)["stores"]["warehouse"]["physical_at"]),
+               timeout=LOADED_S, what="the rows gone from disk")  # fmt: skip
+    dev.stop()
+
+    assert dev.rows(masked_too=True) == (0, 0)
+    assert dev.rows(other) == (50, 50)
+
+
+def _erasure(dev: Dev, follow: str) -> dict[str, Any]:
+    answer = httpx.get(follow, headers=dev.auth, timeout=10)
+    answer.raise_for_status()
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def _done(dev: Dev, follow: str) -> bool:
+    return _erasure(dev, follow)["state"] == "done"

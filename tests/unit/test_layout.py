@@ -22,6 +22,7 @@ LAYERS = [
     {"events", "devstack"},
     {"warehouse"},  # stores the events of the contract
     {"loader", "analytics", "content"},
+    {"privacy"},  # a person's data across the stores
     {"research"},
     {"cli"},
     {"__main__"},

@@ -33,7 +33,7 @@ def test_a_cluster_gets_replicated_local_tables_behind_distributed_ones() -> Non
     views = [s for s in found if "MATERIALIZED VIEW" in s]
 
     tables = {"events", "film_daily", "film_day_viewers", "continue_watching_hidden"}
-    tables |= {"film_viewer_hours"}
+    tables |= {"film_viewer_hours", "erased_viewers"}
     assert len(local) == len(distributed) == len(tables)
     assert all("ENGINE = Replicated" in s and "'{replica}'" in s for s in local)
     assert all("non_replicated_deduplication_window" not in s for s in local)
@@ -53,6 +53,20 @@ def test_the_events_table_has_a_column_for_every_record_field() -> None:
     }
 
     assert set(RECORD_FIELDS) <= columns | added
+
+
+def test_a_table_setting_changes_only_the_local_tables_which_have_it() -> None:
+    settings = Settings(_env_file=None, clickhouse_cluster="main")  # type: ignore[call-arg]
+    changed = [
+        sql.splitlines()[-1]
+        for _, sql in statements(settings.clickhouse)
+        if "MODIFY SETTING" in sql
+    ]
+
+    assert changed == [
+        "ALTER TABLE ugc.events_local ON CLUSTER main "
+        "MODIFY SETTING lightweight_mutation_projection_mode = 'rebuild'"
+    ]
 
 
 def test_a_column_added_later_reaches_the_local_and_the_distributed_tables() -> None:

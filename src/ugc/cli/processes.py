@@ -138,6 +138,7 @@ async def _platform(settings: Settings) -> AsyncIterator[Sequence[Service]]:
     from ugc.devstack.page import demo_service  # noqa: PLC0415
     from ugc.events.app import open_events_service  # noqa: PLC0415
     from ugc.loader.process import loader_running  # noqa: PLC0415
+    from ugc.privacy.app import open_privacy_service  # noqa: PLC0415
     from ugc.warehouse.connect import open_sink  # noqa: PLC0415
 
     async with AsyncExitStack() as stack:
@@ -147,6 +148,7 @@ async def _platform(settings: Settings) -> AsyncIterator[Sequence[Service]]:
             # The analytics migrate the warehouse the content service reads too.
             await stack.enter_async_context(open_analytics_service(settings, sink=sink)),
             await stack.enter_async_context(open_content_service(settings, sink=sink)),
+            await stack.enter_async_context(open_privacy_service(settings, sink=sink)),
             demo_service(settings),
         ]
         await stack.enter_async_context(loader_running(settings, sink))
@@ -205,6 +207,17 @@ def serve_analytics(port: PortOption = None) -> None:
     from ugc.analytics.app import open_analytics_service  # noqa: PLC0415
 
     _serve_alone("analytics", port, open_analytics_service)
+
+
+@app.command()
+def serve_privacy(port: PortOption = None) -> None:
+    """Run the privacy API (exports, erasures) alone, against the configured MongoDB,
+    ClickHouse and Kafka (production)."""
+    from ugc.privacy.app import open_privacy_service  # noqa: PLC0415
+
+    _serve_alone(
+        "privacy", port, open_privacy_service, needs=("kafka.bootstrap", "UGC_KAFKA_BOOTSTRAP")
+    )
 
 
 @app.command()

@@ -63,6 +63,8 @@ class EventsEndpoint(DirectEndpoint):
         # A bad token is refused before the body is read, unless the body is a
         # beacon's, which may carry the token itself.
         early = self.principal(scope, authorization) if authorization or not beacon else None
+        if early is not None:
+            self.acceptor.admit(early.user_id)
         length, encoding = headers.get(b"content-length"), headers.get(b"content-encoding")
         if early is None:  # nobody known yet: no more is read than a beacon can send
             limits = anonymous_limits(encoding, self.limits)

@@ -23,6 +23,7 @@ from ugc.events.contract import SCHEMA_VERSION, Event
 from ugc.events.errors import NoValidEvent
 from ugc.events.publisher import EventPublisher
 from ugc.events.records import Arrival, pack_lines
+from ugc.events.suppressions import Suppressions
 from ugc.events.validation import ValidatedEvents
 from ugc.observability.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED
 from ugc.web.quota import TokenBuckets
@@ -95,16 +96,24 @@ class EventAcceptor:
 
     publisher: EventPublisher
     quota: TokenBuckets
+    suppressions: Suppressions | None = None
+
+    def admit(self, user_id: str) -> None:
+        """`AccountErased` when the user was erased: checked as soon as the caller is known."""
+        if self.suppressions is not None:
+            self.suppressions.check(user_id)
 
     async def accept(
         self, checked: ValidatedEvents, *, user_id: str, request_id: str | None
     ) -> Tally:
         """Publish the valid events of a request and count them, or raise:
-        `NoValidEvent`, `OverQuota` past the user's quota, `PublishUnavailable` when
-        the broker did not take them (then nothing is counted: the client retries).
+        `AccountErased` for an erased user, `NoValidEvent`, `OverQuota` past the
+        user's quota, `PublishUnavailable` when the broker did not take them (then
+        nothing is counted: the client retries).
 
         The events are let go of once stamped; the rejections stay for the answer.
         """
+        self.admit(user_id)
         tally = Tally.of(checked)
         if not checked.events:
             tally.count()

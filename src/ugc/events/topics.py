@@ -13,9 +13,17 @@ from ugc.settings import KafkaSettings
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(settings: KafkaSettings, names: Iterable[str], *, client_id: str) -> None:
+async def ensure_topics(
+    settings: KafkaSettings,
+    names: Iterable[str],
+    *,
+    client_id: str,
+    partitions: int | None = None,
+    configs: dict[str, str] | None = None,
+) -> None:
     """Create each topic that does not exist yet, with the configured partitions and
-    replication (brokers may not create topics by themselves, and should not)."""
+    replication (brokers may not create topics by themselves, and should not), or
+    the `partitions` and topic `configs` given."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id=client_id)
     await admin.start()
     try:
@@ -25,12 +33,13 @@ async def ensure_topics(settings: KafkaSettings, names: Iterable[str], *, client
                 continue
             topic = NewTopic(
                 name,
-                num_partitions=settings.partitions,
+                num_partitions=partitions or settings.partitions,
                 replication_factor=settings.replication,
+                topic_configs=configs or {},
             )
             try:
                 await admin.create_topics([topic])
-                log.info("created topic %s with %d partitions", name, settings.partitions)
+                log.info("created topic %s with %d partitions", name, topic.num_partitions)
             except TopicAlreadyExistsError:
                 pass
     finally:

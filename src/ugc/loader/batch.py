@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -26,8 +26,17 @@ class Batch:
     token: str
 
     @classmethod
-    def of(cls, parts: Mapping[Partition, Sequence[Record]], events: int) -> Batch:
+    def of(
+        cls,
+        parts: Mapping[Partition, Sequence[Record]],
+        events: int,
+        drop: Callable[[Record], bool] | None = None,
+    ) -> Batch:
+        """The batch of these records, but those `drop` says never to load (erased
+        users'): their offsets are committed with the rest, their rows go nowhere."""
         records = [r for tp in sorted(parts) for r in parts[tp]]
+        if drop is not None:
+            records = [r for r in records if not drop(r)]
         return cls(parts, events, records, join_values(records), batch_token(parts))
 
     def next_offsets(self) -> dict[Partition, int]:

@@ -14,6 +14,8 @@
 - ClickHouse unavailable: the same slice is retried with capped exponential
   backoff, with nothing committed, until it lands or the loader is stopped
   (`insert`).
+- Erased users' records are dropped, and their rows removed from the warehouse
+  between inserts (`erasures`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ugc.loader.batch import Batch, Partition, Record
 from ugc.loader.collect import Collector
 from ugc.loader.commits import OrderedCommits
 from ugc.loader.dead_letter_writer import DeadLetters
+from ugc.loader.erasures import Erasures
 from ugc.loader.insert import RetryingInsert, Stopped
 from ugc.loader.isolate import insert_isolating
 from ugc.loader.ports import DeadLetterSink, EventSource
@@ -47,8 +50,10 @@ class Loader:
         settings: LoaderSettings,
         *,
         database: str,
+        erasures: Erasures | None = None,
     ) -> None:
         self._source = source
+        self._erasures = erasures
         self._stopping = asyncio.Event()
         self.stats = LoaderStats()
         self._collector = Collector(source, settings, self._stopping)
@@ -84,12 +89,19 @@ class Loader:
             while not self._stopping.is_set():
                 parts, events = await self._collector.next_batch()
                 await self._notice_resets(parts)
+                erasures = self._erasures
                 if parts:
                     before = loading[-1] if loading else None
-                    batch = Batch.of(parts, events)
+                    batch = Batch.of(parts, events, erasures.filter() if erasures else None)
                     loading.append(asyncio.create_task(self._load(batch, before)))
                 if len(loading) > 1 or (loading and not parts):
                     await loading.pop(0)
+                if erasures is not None and erasures.has_work():
+                    # Batches read before a suppression may hold the user's rows:
+                    # they go in first, and the removal after them.
+                    while loading:
+                        await loading.pop(0)
+                    await erasures.work()
             while loading:
                 await loading.pop(0)
         except Stopped:
@@ -106,9 +118,10 @@ class Loader:
         loop = asyncio.get_running_loop()
         started = loop.time()
         # One insert for the whole batch: big blocks are what ClickHouse inserts fastest.
-        await insert_isolating(
-            self._insert, self._dead_letters, batch.records, batch.rows, batch.token
-        )
+        if batch.records:  # none when every record was an erased user's
+            await insert_isolating(
+                self._insert, self._dead_letters, batch.records, batch.rows, batch.token
+            )
         took = loop.time() - started
         if before is not None:
             await before  # so that commits are queued in batch order

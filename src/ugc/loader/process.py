@@ -9,11 +9,14 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from ugc.events.suppressions import Suppressions
 from ugc.events.topics import ensure_topics
+from ugc.loader.erasures import Erasures
 from ugc.loader.kafka import kafka_clients
 from ugc.loader.loader import Loader
 from ugc.settings import Settings
 from ugc.warehouse.connect import open_sink
+from ugc.warehouse.erasure import WarehouseErasure
 from ugc.warehouse.migrations import migrate
 from ugc.warehouse.sink import EventSink
 
@@ -32,12 +35,28 @@ async def open_loader(settings: Settings, sink: EventSink) -> AsyncIterator[Load
         [kafka.topic, settings.loader.dead_letter_topic],
         client_id=f"{settings.service_name}-admin",
     )
-    async with kafka_clients(
-        settings.kafka, settings.loader, client_id=f"{settings.service_name}-loader"
-    ) as (source, dead_letters):
+    name = settings.service_name
+    async with (
+        Suppressions(kafka, client_id=f"{name}-loader-suppressions") as suppressions,
+        kafka_clients(settings.kafka, settings.loader, client_id=f"{name}-loader") as (
+            source,
+            dead_letters,
+        ),
+    ):
         log.info("loader consuming %s as %s", settings.kafka.topic, settings.loader.group)
+        warehouse = settings.clickhouse
+        erasures = Erasures(
+            suppressions,
+            WarehouseErasure(sink, warehouse.database, warehouse.cluster),
+            physical_s=settings.privacy.erasure_physical_s,
+        )
         yield Loader(
-            source, sink, dead_letters, settings.loader, database=settings.clickhouse.database
+            source,
+            sink,
+            dead_letters,
+            settings.loader,
+            database=warehouse.database,
+            erasures=erasures,
         )
 
 

@@ -40,6 +40,7 @@ from ugc.settings.sections import (
     LoaderSettings,
     MongoSettings,
     ObservabilitySettings,
+    PrivacySettings,
     Section,
     ViewingRules,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "LoaderSettings",
     "MongoSettings",
     "ObservabilitySettings",
+    "PrivacySettings",
     "Section",
     "Settings",
     "ViewingRules",
@@ -84,6 +86,7 @@ class Settings(BaseSettings):
     analytics: AnalyticsSettings = AnalyticsSettings()
     viewing: ViewingRules = ViewingRules()
     intake: IntakeLimits = IntakeLimits()
+    privacy: PrivacySettings = PrivacySettings()
     jwt: JwtSettings = JwtSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
     dev: DevSettings = DevSettings()

@@ -68,6 +68,8 @@ class KafkaSettings(Section):
     # None: `ugc dev` starts the local broker.
     bootstrap: str | None = None
     topic: str = "ugc.events.v1"
+    # Erased users, one record each, kept forever: the intake and the loader follow it.
+    suppressions_topic: str = "ugc.suppressions.v1"
     partitions: int = Field(default=6, ge=1)
     replication: int = Field(default=1, ge=1)
     # snappy: the least CPU per batch (zstd costs ~20 us more on every small batch, the
@@ -166,6 +168,14 @@ class ViewingRules(Section):
         if self.resume_min_fraction >= self.watched_fraction:
             raise ValueError("UGC_RESUME_MIN_FRACTION must be below UGC_WATCHED_FRACTION")
         return self
+
+
+class PrivacySettings(Section):
+    NAMES = {"erasure_physical_s": "erasure_physical_s"}
+    PREFIX = "privacy_"
+    # An erasure masks a viewer's warehouse rows at once; within this many seconds
+    # they are rewritten out of the files on disk too.
+    erasure_physical_s: int = Field(default=86_400, ge=0, le=30 * 86_400)
 
 
 class IntakeLimits(Section):

@@ -57,10 +57,14 @@ _ALTER = re.compile(r"ALTER TABLE (\S+)\.(\w+) ")
 def for_cluster(statement: str) -> list[str]:
     """One statement for a single server, as the statements a cluster needs."""
     if alter := _ALTER.search(statement):
-        # The local tables hold the data; the Distributed one must know the column too.
+        # The local tables hold the data; the Distributed one must know the column too
+        # (but not a MergeTree setting, which it does not have).
         database, name = alter.groups()
+        local = f"ALTER TABLE {database}.{name}_local ON CLUSTER {{cluster}} "
+        if "MODIFY SETTING" in statement:
+            return [_ALTER.sub(local, statement)]
         return [
-            _ALTER.sub(f"ALTER TABLE {database}.{name}_local ON CLUSTER {{cluster}} ", statement),
+            _ALTER.sub(local, statement),
             _ALTER.sub(f"ALTER TABLE {database}.{name} ON CLUSTER {{cluster}} ", statement),
         ]
     if view := _VIEW.search(statement):

@@ -50,17 +50,21 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("viewing_checked_at", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("queue", ASCENDING)]),  # reviews with open reports
+        IndexModel([("user_id", ASCENDING), ("_id", ASCENDING)]),  # a person's, for exports
     ],
     "reviews_withheld": [
         IndexModel([("film_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
         IndexModel([("status", ASCENDING), ("queue", ASCENDING)]),
+        IndexModel([("user_id", ASCENDING), ("_id", ASCENDING)]),
     ],
     "review_votes": [
         IndexModel([("review_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
+        IndexModel([("user_id", ASCENDING), ("_id", ASCENDING)]),
     ],
     "review_reports": [
         IndexModel([("review_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
         IndexModel([("review_id", ASCENDING), ("open", ASCENDING)]),
+        IndexModel([("user_id", ASCENDING), ("_id", ASCENDING)]),
     ],
     "review_rankings": [
         IndexModel([("created_at", ASCENDING)], expireAfterSeconds=RANKING_TTL_S),

@@ -1,0 +1,1 @@
+"""A viewer's data rights across the stores: export everything, erase everything."""
