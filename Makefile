@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit integration check-deploy fuzz research lint typecheck format bench-ingest bench-content bench-strangers bench-etl clean
+.PHONY: help install run test unit integration check-deploy fuzz research lint typecheck format bench-ingest bench-content bench-strangers bench-etl bench-erasure clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ bench-ingest: install ## Benchmark the events API against the local broker
 
 bench-content: install ## Benchmark the content API against the local MongoDB server
 	$(BIN)/python -m bench.content
+
+bench-erasure: install ## Erase a viewer of 1,000 events from 10M: time to done, cost meanwhile
+	$(BIN)/python -m bench.erasure
 
 bench-strangers: install ## What a flood of unauthenticated requests costs signed-in callers
 	$(BIN)/python -m bench.strangers

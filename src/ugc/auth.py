@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import jwt
 
-from ugc.errors import Unauthenticated
+from ugc.errors import Forbidden, Unauthenticated
 from ugc.settings import JwtSettings, Settings
 
 DEV_SECRET_FILE = "jwt-secret"  # noqa: S105 - a file name, not a secret
@@ -51,6 +51,17 @@ def user_id_of(value: object, subject_format: SubjectFormat) -> str | None:
 def subject_rule(subject_format: SubjectFormat) -> str:
     """What a user id must be, in words."""
     return _SUBJECTS[subject_format][1]
+
+
+class AccountErased(Forbidden):
+    """The account was erased at its owner's request: its tokens, whenever issued,
+    are valid signatures of a person the platform no longer holds anything of."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This account was erased at its owner's request; its tokens are no longer "
+            "accepted. Sign up again to start a new account."
+        )
 
 
 @dataclass(frozen=True, slots=True)

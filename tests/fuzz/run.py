@@ -24,7 +24,7 @@ from ugc.auth import issue_token, load_keys
 from ugc.devstack.processes import ManagedProcess, free_port, wait_until
 from ugc.settings import Settings
 
-APIS = ("events", "content", "analytics")
+APIS = ("events", "content", "analytics", "privacy")
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -40,7 +40,7 @@ def tokens(data_dir: Path, users: int) -> list[str]:
     people = [str(uuid.UUID(int=n + 1, version=4)) for n in range(users)]
     signed = [issue_token(keys, subject=p, roles=[], ttl_s=3600) for p in people]
     # The roles too, so that the routes behind them are reached, not only refused.
-    roles = [["analyst"], ["moderator"]]
+    roles = [["analyst"], ["moderator"], ["privacy"]]
     return [*signed, *(issue_token(keys, subject=people[0], roles=r, ttl_s=3600) for r in roles)]
 
 

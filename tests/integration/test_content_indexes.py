@@ -13,8 +13,12 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient, monitoring
 
+from tests.conftest import user_id
 from tests.integration.conftest import http_client
 from ugc.content.app import open_content_service
+from ugc.content.store import open_stores
+from ugc.content.store.mongo import connect
+from ugc.content.store.personal import MongoPersonalData
 from ugc.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -137,6 +141,19 @@ async def test_every_content_query_uses_an_index(
         await client.delete(f"/api/v1/reviews/{review_id}", headers=auth[users[-1]])
         await client.delete(f"/api/v1/films/{film}/rating", headers=me)
         await client.delete(f"/api/v1/users/me/bookmarks/{film}", headers=me)
+    # A person's data read out and erased (the privacy API's reads of MongoDB): the
+    # voter on every review, and a reporter with a rating, a review and a bookmark.
+    erasing = connect(mongo_settings.mongo.url or "", timeout_s=5)
+    database = mongo_settings.mongo.database
+    personal = MongoPersonalData(erasing, erasing[database], open_stores(erasing, database))
+    try:
+        for person in (user_id(users[0]), user_id(users[1])):
+            assert [kind async for kind, _ in personal.records(person)]
+            assert sum((await personal.count(person)).values()) > 0
+            await personal.erase(person)
+            assert sum((await personal.count(person)).values()) == 0
+    finally:
+        await erasing.close()
 
     assert {c["find"] for c in recorder.commands if "find" in c} >= {
         "reviews",

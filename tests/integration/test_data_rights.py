@@ -281,6 +281,12 @@ async def test_export_then_erasure_across_every_store(platform: Platform) -> Non
     listing = await p.ok(p.content.get(f"/api/v1/films/{film}/reviews", headers=p.auth("bob")))
     assert listing["total"] == 2
     assert _without_time(await p.export("dave")) == dave_before
+    # Nothing the erased account sends brings anything back.
+    late_rating = await p.content.put(
+        f"/api/v1/films/{film}/rating", json={"score": 3}, headers=p.auth("alice")
+    )
+    assert late_rating.status_code == 403
+    assert "erased" in late_rating.json()["detail"]
     empty = await p.export("alice")
     assert empty[-1]["counts"] == {}
     # The audit log: who asked and the receipt, never the erased content.

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from tests.unit.fakes.content import fake_stores
-from ugc.auth import Principal
+from tests.unit.fakes.content import FakeAccounts, fake_stores
+from ugc.auth import AccountErased, Principal
 from ugc.content.errors import AlreadyExists, NotFound, NotYours
 from ugc.content.models import ReviewIn, ReviewPatch, ReviewSort, VoteValue
 from ugc.content.rules import RatingMove, VoteMove, ensure_author, rating_move, vote_move
@@ -146,3 +146,16 @@ async def test_bookmarking_twice_is_harmless(content: ContentService) -> None:
     with pytest.raises(NotFound):
         await content.unbookmark(user_id=ALICE, film_id=FILM)
     assert (await content.my_bookmarks(user_id=ALICE, limit=10, after=None)).total == 0
+
+
+async def test_an_account_whose_erasure_was_asked_for_writes_nothing_more(
+    content: ContentService,
+) -> None:
+    await content.check_writer(ALICE)  # nobody erased yet
+    accounts = content.stores.accounts
+    assert isinstance(accounts, FakeAccounts)
+    accounts.erasures.add(ALICE)
+
+    with pytest.raises(AccountErased, match="erased"):
+        await content.check_writer(ALICE)
+    await content.check_writer(BOB)

@@ -18,6 +18,7 @@ from ugc.analytics.queries import AnalyticsQueries
 from ugc.auth import KeyMaterial, issue_token
 from ugc.content.app import content_service
 from ugc.events.app import events_service
+from ugc.privacy.app import privacy_service
 from ugc.settings import Settings
 from ugc.web.service import Service
 
@@ -183,4 +184,5 @@ def services_of(settings: Settings) -> list[Service]:
         events_service(settings, NoPublisher()),
         content_service(settings, client),
         analytics_service(settings, AnalyticsQueries(NoSink(), "db")),  # type: ignore[arg-type]
+        privacy_service(settings, client, NoSink()),  # type: ignore[arg-type]
     ]

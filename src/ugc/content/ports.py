@@ -114,6 +114,11 @@ class Bookmarks(Protocol):
     async def page(self, *, user_id: str, limit: int, after: str | None) -> Page[Bookmark]: ...
 
 
+class Accounts(Protocol):
+    async def erased(self, user_id: str) -> bool:
+        """Whether the user's erasure was asked for: then they write nothing more."""
+
+
 @dataclass(frozen=True, slots=True)
 class Stores:
     ratings: Ratings
@@ -121,3 +126,4 @@ class Stores:
     review_pages: ReviewPages
     bookmarks: Bookmarks
     moderation: Moderation
+    accounts: Accounts

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from ugc.auth import MODERATOR_ROLE, Principal
+from ugc.auth import MODERATOR_ROLE, AccountErased, Principal
 from ugc.content.errors import NotFound
 from ugc.content.models import (
     Bookmark,
@@ -44,6 +44,12 @@ class ContentService:
     verified_fraction: float = 0.5
     # Reviewers' viewing figures older than this are read again when shown.
     viewing_ttl_s: float = 60.0
+
+    async def check_writer(self, user_id: str) -> None:
+        """`AccountErased` once the user's erasure was asked for: nothing they send
+        after it may bring their data back."""
+        if await self.stores.accounts.erased(user_id):
+            raise AccountErased
 
     # Ratings
     async def rate(self, *, user_id: str, film_id: UUID, score: int) -> Rating:

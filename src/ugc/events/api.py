@@ -48,7 +48,13 @@ class LegacyViewProgress(BaseModel):
     response_model=AcceptedEvents,
     deprecated=True,
     responses=problems(
-        400, 401, 413, 422, 429, 503, s403="A user_id in the body that is not the access token's."
+        400,
+        401,
+        413,
+        422,
+        429,
+        503,
+        s403="A user_id in the body that is not the access token's, or an erased account.",
     ),
 )
 async def save_view_progress(

@@ -163,6 +163,7 @@ OPERATION: Operation = operation(
         400: "Malformed JSON or gzip, or a decompression bomb.",
         408: "A body carrying its own token (a beacon's) did not arrive within 2 s.",
         401: "Missing, expired, badly signed or malformed access token.",
+        403: "The account was erased at its owner's request: its tokens are refused.",
         413: "Body or batch over the limits.",
         415: "Unsupported Content-Type or Content-Encoding.",
         422: "No event in the request is valid; `errors` says why for each.",

@@ -21,7 +21,7 @@ from datetime import datetime
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from ugc.errors import Forbidden
+from ugc.auth import AccountErased
 from ugc.events.topics import ensure_topics
 from ugc.settings import KafkaSettings
 
@@ -29,14 +29,6 @@ log = logging.getLogger(__name__)
 
 # Ids only, a record each: no deletion policy may ever drop one.
 TOPIC_CONFIGS = {"retention.ms": "-1", "retention.bytes": "-1"}
-
-
-class AccountErased(Forbidden):
-    def __init__(self) -> None:
-        super().__init__(
-            "This account was erased at its owner's request; its tokens are no longer "
-            "accepted. Sign up again to start a new account."
-        )
 
 
 @dataclass(frozen=True, slots=True)

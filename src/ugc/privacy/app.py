@@ -30,6 +30,36 @@ from ugc.web.kit import ServiceKit
 from ugc.web.service import Service, assemble
 
 
+def privacy_service(
+    settings: Settings,
+    client: AsyncMongoClient[Document],
+    sink: EventSink,
+) -> Service:
+    """The privacy API on clients that are open (its worker not started)."""
+    db = client[settings.mongo.database]
+    personal = MongoPersonalData(client, db, open_stores(client, settings.mongo.database))
+    warehouse = settings.clickhouse
+    erasures = Erasures(
+        db,
+        personal,
+        settings.kafka,
+        WarehouseErasure(sink, warehouse.database, warehouse.cluster),
+        client_id=f"{settings.service_name}-privacy",
+    )
+
+    async def mongo_ready() -> bool:
+        await client.admin.command("ping")
+        return True
+
+    return assemble(
+        ServiceKit.of(settings, "privacy"),
+        description="A viewer's data: exported whole, or erased from every store.",
+        routers=[router],
+        checks={"mongodb": mongo_ready},
+        state=PrivacyState(erasures, Export(personal, sink, warehouse.database)),
+    )
+
+
 @asynccontextmanager
 async def open_privacy_service(
     settings: Settings,
@@ -52,31 +82,12 @@ async def open_privacy_service(
             )
         name = settings.service_name
         await ensure_suppressions_topic(settings.kafka, client_id=f"{name}-privacy-admin")
-        personal = MongoPersonalData(client, db, open_stores(client, settings.mongo.database))
-        warehouse = settings.clickhouse
-        erasures = Erasures(
-            db,
-            personal,
-            settings.kafka,
-            WarehouseErasure(sink, warehouse.database, warehouse.cluster),
-            client_id=f"{name}-privacy",
-        )
-        await erasures.create_indexes()
-        task = asyncio.create_task(erasures.run(), name="erasures")
+        service = privacy_service(settings, client, sink)
+        state = service.api.state.service
+        assert isinstance(state, PrivacyState)
+        task = asyncio.create_task(state.erasures.run(), name="erasures")
         stack.push_async_callback(_cancelled, task)
-        kit = ServiceKit.of(settings, "privacy")
-
-        async def mongo_ready() -> bool:
-            await client.admin.command("ping")
-            return True
-
-        yield assemble(
-            kit,
-            description="A viewer's data: exported whole, or erased from every store.",
-            routers=[router],
-            checks={"mongodb": mongo_ready},
-            state=PrivacyState(erasures, Export(personal, sink, warehouse.database)),
-        )
+        yield service
 
 
 async def _cancelled(task: asyncio.Task[None]) -> None:

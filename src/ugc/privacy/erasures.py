@@ -26,11 +26,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from ugc.content.errors import NotFound
+from ugc.content.store.accounts import ERASURES
 from ugc.content.store.moderation import AUDIT_LOG
 from ugc.content.store.mongo import Document, store_errors
 from ugc.content.store.personal import MongoPersonalData
@@ -42,11 +43,6 @@ from ugc.warehouse.sink import SinkError
 
 log = logging.getLogger(__name__)
 
-ERASURES = "erasures"
-INDEXES = [
-    IndexModel([("user_id", ASCENDING)], unique=True),
-    IndexModel([("state", ASCENDING), ("requested_at", ASCENDING)]),
-]
 WORK_EVERY_S = 1.0
 
 
@@ -67,10 +63,6 @@ class Erasures:
         self._warehouse = warehouse
         self._client_id = client_id
         self._wake = asyncio.Event()
-
-    async def create_indexes(self) -> None:
-        with store_errors():
-            await self._erasures.create_indexes(INDEXES)
 
     async def request(self, *, user_id: str, requested_by: str) -> Erasure:
         """The user's erasure: made now, or the one asked for before."""
@@ -163,6 +155,14 @@ class Erasures:
                 "physical_at": _utc(row["physical_at"]) if row["physical_at"] else None,
             }
             doc = await self._set(erasure_id, {"stores.warehouse": receipt})
+        # A write that passed the content API's check just before the request, and
+        # landed after the content step, is swept up here.
+        leftover = await self._personal.count(user_id)
+        if any(leftover.values()):
+            await self._personal.erase(user_id)
+            removed = doc["stores"]["content"]["removed"]
+            summed = {kind: removed.get(kind, 0) + leftover.get(kind, 0) for kind in leftover}
+            doc = await self._set(erasure_id, {"stores.content.removed": summed})
         now = datetime.now(UTC)
         done = {"state": ErasureState.done.value, "done_at": now, "waiting_for": None}
         doc = await self._set(erasure_id, done)

@@ -350,6 +350,14 @@ class FakeBookmarks:
         return page
 
 
+class FakeAccounts:
+    def __init__(self) -> None:
+        self.erasures: set[str] = set()
+
+    async def erased(self, user_id: str) -> bool:
+        return user_id in self.erasures
+
+
 def fake_stores() -> Stores:
     ratings, reviews = FakeRatings(), FakeReviews()
     ratings.reviews = reviews
@@ -359,4 +367,5 @@ def fake_stores() -> Stores:
         review_pages=FakeReviewPages(reviews),
         bookmarks=FakeBookmarks(),
         moderation=FakeModeration(reviews),
+        accounts=FakeAccounts(),
     )

@@ -38,7 +38,9 @@ Content = Annotated[ContentService, Depends(_content)]
 
 
 async def _write_allowed(request: Request, user: CurrentUser) -> Principal:
-    wait = state_of(request, ContentState).write_quota.take(user.user_id)
+    state = state_of(request, ContentState)
+    await state.content.check_writer(user.user_id)
+    wait = state.write_quota.take(user.user_id)
     if wait is not None:
         raise OverQuota(wait, "changes")
     return user

@@ -10,6 +10,7 @@ from pymongo import AsyncMongoClient
 
 from ugc.content.ports import Stores
 from ugc.content.store.abandoned import AbandonedTransactions
+from ugc.content.store.accounts import MongoAccounts
 from ugc.content.store.bookmarks import MongoBookmarks
 from ugc.content.store.moderation import MongoModeration
 from ugc.content.store.mongo import Document
@@ -39,4 +40,5 @@ def open_stores(
         review_pages=MongoReviewPages(client, db, turns, reuse_s=ranking_reuse_s),
         bookmarks=MongoBookmarks(client, db, turns, abandoned),
         moderation=MongoModeration(client, db, turns, abandoned, hide_after=hide_after_reports),
+        accounts=MongoAccounts(client, db, turns),
     )

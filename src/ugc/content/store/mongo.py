@@ -71,6 +71,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("film_id", ASCENDING), ("listing", ASCENDING), ("created_at", DESCENDING)]),
     ],
     "audit_log": [IndexModel([("kind", ASCENDING), ("_id", DESCENDING)])],
+    # Erasure requests (the privacy service's): one per user, and the pending in turn.
+    "erasures": [
+        IndexModel([("user_id", ASCENDING)], unique=True),
+        IndexModel([("state", ASCENDING), ("requested_at", ASCENDING)]),
+    ],
     "bookmarks": [
         IndexModel([("user_id", ASCENDING), ("film_id", ASCENDING)], unique=True),
         IndexModel([("user_id", ASCENDING), ("_id", DESCENDING)]),
