@@ -3,7 +3,9 @@
 On 10 million generated events (viewing sessions, as in `make bench-etl`), each
 round adds a viewer with 1,000 events over 30 days and 50 films, then erases
 them as the loader does (`WarehouseErasure.erase`: rows gone from every read)
-and rewrites the masked rows out of the parts (`make_physical`). It prints:
+and rewrites the masked rows out of the parts (`make_physical`). It also exports
+a viewer with 100,000 events (the privacy API's stream) and reads the memory it
+took at its peak. It prints:
   - time to done (rows gone from every read; goal p95 <= 10 s) and to physical;
   - what it costs a viewer's Continue Watching read and a 50,000-row insert
     running meanwhile, against the same alone. The embedded ClickHouse runs one
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+import tracemalloc
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -26,6 +29,12 @@ from bench.etl import SHAPES
 from bench.harness import save, scratch_dir
 from ugc.analytics.queries import AnalyticsQueries
 from ugc.analytics.viewings import ViewingQueries
+from ugc.content.store import open_stores
+from ugc.content.store.mongo import connect
+from ugc.content.store.personal import MongoPersonalData
+from ugc.devstack.processes import free_port
+from ugc.devstack.servers import LocalDocumentStore
+from ugc.privacy.export import Export
 from ugc.settings import Settings
 from ugc.warehouse.embedded import ChdbSink
 from ugc.warehouse.erasure import WarehouseErasure
@@ -39,13 +48,59 @@ DB = "bench_erasure"
 async def main() -> None:
     with scratch_dir("ugc-bench-erasure-") as workdir:
         sink = ChdbSink(workdir / "clickhouse")
+        store = LocalDocumentStore(free_port(), workdir / "mongo", workdir / "logs")
+        store.start()
         try:
-            await measure(sink)
+            export = await measure(sink)
+            await measure_export(sink, store.url, export)
         finally:
+            store.stop()
             await sink.close()
 
 
-async def measure(sink: ChdbSink) -> None:
+async def measure_export(sink: ChdbSink, mongo_url: str, figures: dict[str, float]) -> None:
+    """A viewer with 100,000 events, exported whole: time, size and peak memory."""
+    viewer = "exported-viewer"
+    await sink.query(
+        f"INSERT INTO {DB}.events (event_id, type, user_id, film_id, schema_version, "
+        "received_at, occurred_at, position_sec, duration_sec) "
+        "SELECT generateUUIDv4(number), 'view_progress', {viewer:String}, "
+        "toUUID(concat('00000000-0000-4000-8000-', leftPad(toString(number % 500), 12, '0'))), "
+        "1, now64(6) - toIntervalSecond(number * 25), now64(6) - toIntervalSecond(number * 25), "
+        "toFloat64(number % 5400), 5400. FROM numbers(100000)",
+        {"viewer": viewer},
+    )
+    client = connect(mongo_url, timeout_s=10)
+    try:
+        personal = MongoPersonalData(client, client["bench"], open_stores(client, "bench"))
+        exporting = Export(personal, sink, DB)
+        # Timed, then again with tracemalloc (which slows Python down) for the peak.
+        for traced in (False, True):
+            if traced:
+                tracemalloc.start()
+            started = time.perf_counter()
+            lines = size = 0
+            async for line in exporting.lines(viewer):
+                lines += 1
+                size += len(line)
+            assert lines == 100_001, lines  # the events and the summary
+            if traced:
+                figures["export_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+                tracemalloc.stop()
+            else:
+                figures["export_s"] = time.perf_counter() - started
+        figures["export_mib"] = size / 2**20
+    finally:
+        await client.close()
+    console.print(
+        f"export of 100,000 events: {figures['export_s']:.1f} s, "
+        f"{figures['export_mib']:.1f} MiB of NDJSON, peak Python memory "
+        f"{figures['export_peak_mib']:.1f} MiB"
+    )
+    console.print(f"saved {save('erasure-export', figures)}")
+
+
+async def measure(sink: ChdbSink) -> dict[str, float]:
     settings = Settings(_env_file=None, clickhouse_database=DB)  # type: ignore[call-arg]
     await migrate(sink, settings.clickhouse)
     started = time.perf_counter()
@@ -92,6 +147,7 @@ async def measure(sink: ChdbSink) -> None:
         physical.append(time.perf_counter() - started)
         console.print(f"round {round_ + 1}: done {done[-1]:.2f} s, physical {physical[-1]:.2f} s")
     report(done, physical, reads_alone, reads_during, inserts_alone, inserts_during)
+    return {}
 
 
 async def add_viewer(sink: ChdbSink, viewer: str) -> None:

@@ -44,6 +44,8 @@ class Erasures:
 
     def has_work(self) -> bool:
         """A suppression not yet carried out, or masked rows due to go from disk."""
+        if not len(self._suppressions):
+            self._seen = 0  # nobody erased: nothing to wait for, no insert held up
         return len(self._suppressions) != self._seen or self._physical_due()
 
     async def work(self) -> None:

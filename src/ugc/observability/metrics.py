@@ -59,3 +59,7 @@ ERRORS_ANSWERED = Counter(
     "Domain errors answered to clients, by service and error",
     ["service", "error"],
 )
+ERASURE_OLDEST_PENDING = Gauge(
+    "ugc_erasure_oldest_pending_seconds",
+    "Age of the oldest erasure request not done yet (0 when none waits)",
+)

@@ -36,6 +36,7 @@ from ugc.content.store.moderation import AUDIT_LOG
 from ugc.content.store.mongo import Document, store_errors
 from ugc.content.store.personal import MongoPersonalData
 from ugc.events.suppressions import Suppression, suppress
+from ugc.observability.metrics import ERASURE_OLDEST_PENDING
 from ugc.privacy.models import Erasure, ErasureState, StoreReceipt
 from ugc.settings import KafkaSettings
 from ugc.warehouse.erasure import WarehouseErasure
@@ -116,6 +117,9 @@ class Erasures:
                         .sort("requested_at", ASCENDING)
                         .to_list(100)
                     )
+                oldest = pending[0]["requested_at"] if pending else None
+                age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+                ERASURE_OLDEST_PENDING.set(age)
                 for doc in pending:
                     await self.advance(doc)
             except Exception:  # the worker must outlive any failure
