@@ -20,3 +20,15 @@ def test_entries_expire_are_forgotten_and_bounded() -> None:
     assert recent.get("b") is None
     time.sleep(0.06)
     assert recent.get("c") is None
+
+
+def test_a_read_that_a_write_overtook_is_not_kept() -> None:
+    recent: Recent[str, int] = Recent(ttl_s=60, size=10)
+    since = recent.stamp()  # a read begins (the summary as it was: 1)
+    recent.forget("film")  # a write of this process commits meanwhile
+    recent.put("film", 1, read_since=since)  # the read ends with the old value
+
+    assert recent.get("film") is None  # not served for the next minute
+    since = recent.stamp()
+    recent.put("film", 2, read_since=since)
+    assert recent.get("film") == 2

@@ -97,8 +97,9 @@ class MongoRatings(MongoStore):
         film = str(film_id)
         found = self._recent_films.get(film)
         if found is None:
+            since = self._recent_films.stamp()
             found = await self._films.find_one({"_id": film}) or {}
-            self._recent_films.put(film, found)
+            self._recent_films.put(film, found, read_since=since)
         return rating_summary(
             film_id,
             count=int(found.get("count", 0)),
