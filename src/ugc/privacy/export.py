@@ -25,14 +25,13 @@ from ugc.warehouse.sink import EventSink, SinkError
 
 log = logging.getLogger(__name__)
 
-PAGE = 10_000
+PAGE = 2_000
 _EVENTS = (
     "SELECT * EXCEPT (loaded_at) FROM {db}.events WHERE user_id = {{user:String}} {after}"
     "ORDER BY film_id, occurred_at, event_id LIMIT {page}"
 )
-_AFTER = (
-    "AND (film_id, occurred_at, event_id) > "
-    "({{film:UUID}}, {{at:DateTime64(6, 'UTC')}}, {{event:UUID}}) "
+_AFTER = (  # put into _EVENTS as it is: its braces are ClickHouse's parameters
+    "AND (film_id, occurred_at, event_id) > ({film:UUID}, {at:DateTime64(6, 'UTC')}, {event:UUID}) "
 )
 
 

@@ -5,7 +5,8 @@ ALTER TABLE {database}.events MODIFY SETTING lightweight_mutation_projection_mod
 ;
 -- What the warehouse removed for each erased viewer, written by the loader that
 -- removed it: the receipt (rows per table, counted before anything was removed),
--- when the rows were masked and when they were gone from disk. A new version of
+-- the films and days whose distinct-viewer states it rebuilds (`touched`), when
+-- the rows were masked and when they were gone from disk. A new version of
 -- the row records each step; read with FINAL. Ids only, never content.
 -- shard by: cityHash64(user_id)
 CREATE TABLE IF NOT EXISTS {database}.erased_viewers
@@ -13,6 +14,7 @@ CREATE TABLE IF NOT EXISTS {database}.erased_viewers
     user_id     String,
     erasure_id  String,
     receipt     String,
+    touched     String DEFAULT '',
     masked_at   Nullable(DateTime64(6, 'UTC')),
     physical_at Nullable(DateTime64(6, 'UTC')),
     version     UInt64
