@@ -86,6 +86,7 @@ def _banner(settings: Settings, base: str, *, ephemeral: bool) -> None:
     console.print(f"  events API docs  {base}/docs/events")
     console.print(f"  content API docs {base}/docs/content")
     console.print(f"  analytics docs   {base}/docs/analytics")
+    console.print(f"  privacy docs     {base}/docs/privacy")
     console.print(f"  metrics          {base}/metrics")
     console.print(
         f"  Kafka            {settings.kafka.bootstrap}  topic {settings.kafka.topic}, {kept}"
