@@ -19,6 +19,7 @@ from pymongo import AsyncMongoClient
 from ugc.content.api import bookmarks, moderation, ratings, reviews
 from ugc.content.api.deps import ContentState
 from ugc.content.direct import SUMMARY_OPERATION, SUMMARY_PATH, RatingSummaryEndpoint
+from ugc.content.first_pages import FirstPages
 from ugc.content.service import ContentService
 from ugc.content.store import open_stores
 from ugc.content.store.mongo import Document, connect, create_indexes, store_errors
@@ -56,6 +57,7 @@ def content_service(
         viewings=viewings or NoViewings(),
         verified_fraction=settings.viewing.verified_fraction,
         viewing_ttl_s=limits.review_viewing_ttl_s,
+        first_pages=FirstPages(ttl_s=limits.review_page_ttl_s),
     )
     summary = RatingSummaryEndpoint(kit, content)
 

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from ugc.auth import MODERATOR_ROLE, AccountErased, Principal
 from ugc.content.errors import NotFound
+from ugc.content.first_pages import FirstPages, Listing
 from ugc.content.models import (
     Bookmark,
     FilmRatingSummary,
@@ -44,6 +45,8 @@ class ContentService:
     verified_fraction: float = 0.5
     # Reviewers' viewing figures older than this are read again when shown.
     viewing_ttl_s: float = 60.0
+    # A film's first review pages, kept a few seconds (none unless given).
+    first_pages: FirstPages = field(default_factory=lambda: FirstPages(ttl_s=0))
 
     async def check_writer(self, user_id: str) -> None:
         """`AccountErased` once the user's erasure was asked for: nothing they send
@@ -53,10 +56,16 @@ class ContentService:
 
     # Ratings
     async def rate(self, *, user_id: str, film_id: UUID, score: int) -> Rating:
-        return await self.stores.ratings.set(user_id=user_id, film_id=film_id, score=score)
+        try:  # the author's score is shown beside their review
+            return await self.stores.ratings.set(user_id=user_id, film_id=film_id, score=score)
+        finally:
+            self.first_pages.forget(film_id)
 
     async def unrate(self, *, user_id: str, film_id: UUID) -> None:
-        await self.stores.ratings.remove(user_id=user_id, film_id=film_id)
+        try:
+            await self.stores.ratings.remove(user_id=user_id, film_id=film_id)
+        finally:
+            self.first_pages.forget(film_id)
 
     async def rating_summary(self, *, film_id: UUID, user_id: str) -> FilmRatingSummary:
         return await self.stores.ratings.summary(film_id=film_id, user_id=user_id)
@@ -66,7 +75,10 @@ class ContentService:
 
     # Reviews
     async def write_review(self, *, user_id: str, film_id: UUID, review: ReviewIn) -> Review:
-        made = await self.stores.reviews.create(user_id=user_id, film_id=film_id, review=review)
+        try:
+            made = await self.stores.reviews.create(user_id=user_id, film_id=film_id, review=review)
+        finally:
+            self.first_pages.forget(film_id)
         return (await self._with_viewings([made], fresh=True))[0]
 
     async def review(self, review_id: str, *, reader: Principal) -> Review:
@@ -81,16 +93,26 @@ class ContentService:
 
     async def edit_review(self, *, review_id: str, user_id: str, patch: ReviewPatch) -> Review:
         # The author of a review never changes, so checking it first is safe.
-        ensure_author((await self.stores.reviews.get(review_id)).author_id, user_id)
-        return await self.stores.reviews.update(review_id=review_id, patch=patch)
+        review = await self.stores.reviews.get(review_id)
+        ensure_author(review.author_id, user_id)
+        try:
+            return await self.stores.reviews.update(review_id=review_id, patch=patch)
+        finally:
+            self.first_pages.forget(review.film_id)
 
     async def delete_review(self, *, review_id: str, user_id: str) -> None:
         review = await self.stores.reviews.find(review_id)
         ensure_author(review.author_id, user_id)
-        await self.stores.reviews.delete(review_id=review_id, film_id=review.film_id)
+        try:
+            await self.stores.reviews.delete(review_id=review_id, film_id=review.film_id)
+        finally:
+            self.first_pages.forget(review.film_id)
 
     async def vote(self, *, review_id: str, user_id: str, value: VoteValue | None) -> VoteResult:
-        return await self.stores.reviews.vote(review_id=review_id, user_id=user_id, value=value)
+        try:
+            return await self.stores.reviews.vote(review_id=review_id, user_id=user_id, value=value)
+        finally:
+            self.first_pages.forget_review(review_id)
 
     async def film_reviews(
         self,
@@ -101,9 +123,15 @@ class ContentService:
         after: str | None,
         verified: bool = False,
     ) -> Page[Review]:
-        page = await self.stores.review_pages.page(
-            film_id=film_id, sort=sort, limit=limit, after=after, verified=verified
-        )
+        listing = Listing(sort, verified, limit)
+        page = None if after is not None else self.first_pages.get(film_id, listing)
+        if page is None:
+            since = self.first_pages.stamp()
+            page = await self.stores.review_pages.page(
+                film_id=film_id, sort=sort, limit=limit, after=after, verified=verified
+            )
+            if after is None:
+                self.first_pages.put(film_id, listing, page, read_since=since)
         items = await self._with_viewings(page.items)
         return page.model_copy(update={"items": items})
 
@@ -140,6 +168,7 @@ class ContentService:
                     update={"author_viewing": viewing, "verified": verified}
                 )
             await self.stores.reviews.set_viewings(marks)
+            self.first_pages.forget(film_id)
         return [updated.get(r.id, r) for r in reviews]
 
     async def refresh_stale_viewings(self, *, limit: int) -> int:
@@ -154,17 +183,26 @@ class ContentService:
 
     # Reports and moderation
     async def report(self, *, review_id: str, user_id: str, report: ReportIn) -> Report:
-        return await self.stores.moderation.report(
+        made = await self.stores.moderation.report(
             review_id=review_id, user_id=user_id, report=report
         )
+        # It may have hidden the review: the film's pages and total change.
+        self.first_pages.forget((await self.stores.reviews.find(review_id)).film_id)
+        return made
 
     async def restore(self, *, review_id: str, moderator_id: str) -> Review:
-        return await self.stores.moderation.restore(review_id=review_id, moderator_id=moderator_id)
+        restored = await self.stores.moderation.restore(
+            review_id=review_id, moderator_id=moderator_id
+        )
+        self.first_pages.forget(restored.film_id)
+        return restored
 
     async def remove(self, *, review_id: str, moderator_id: str, reason: str) -> Review:
-        return await self.stores.moderation.remove(
+        removed = await self.stores.moderation.remove(
             review_id=review_id, moderator_id=moderator_id, reason=reason
         )
+        self.first_pages.forget(removed.film_id)
+        return removed
 
     async def moderation_queue(
         self, *, status: ModerationStatus, limit: int, after: str | None

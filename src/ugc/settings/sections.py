@@ -100,6 +100,7 @@ class ContentLimits(Section):
         "review_hide_after_reports": "review_hide_after_reports",
         "review_viewing_ttl_s": "review_viewing_ttl_s",
         "review_ranking_reuse_s": "review_ranking_reuse_s",
+        "review_page_ttl_s": "review_page_ttl_s",
     }
     # Content writes per user and API process: a burst, then this many a minute.
     writes_per_minute: int = Field(default=120, ge=1)
@@ -108,9 +109,13 @@ class ContentLimits(Section):
     review_hide_after_reports: int = Field(default=5, ge=1)
     # A reviewer's viewing figures are read again from the warehouse when older than this.
     review_viewing_ttl_s: float = Field(default=60.0, gt=0)
-    # A film's ranked reviews (by score, by helpfulness) are frozen at most this often;
-    # first pages asked for meanwhile walk the last ranking. 0: one per first page.
-    review_ranking_reuse_s: float = Field(default=5.0, ge=0, le=3600)
+    # A film's ranked reviews (by score, by helpfulness) are frozen at most this often,
+    # by whichever process asks first; first pages meanwhile walk the last ranking.
+    # 0: one ranking per first page.
+    review_ranking_reuse_s: float = Field(default=30.0, ge=0, le=3600)
+    # A film's first review pages are kept this long by each API process; its own
+    # writes to the film show at once, other processes' within it. 0: never kept.
+    review_page_ttl_s: float = Field(default=5.0, ge=0, le=3600)
 
 
 class ClickHouseSettings(Section):
@@ -122,11 +127,18 @@ class ClickHouseSettings(Section):
     # Set for a ClickHouse cluster: tables become Replicated + Distributed.
     cluster: str | None = Field(default=None, pattern=_IDENTIFIER)
     events_ttl_days: int = Field(default=730, ge=1)
+    # `ugc backup` on a server: the disk, configured on every node, the backup is
+    # written to. On a cluster it must be one storage all nodes share (S3, or one
+    # volume mounted on each): each replica writes only its share of the parts.
+    backup_disk: str = Field(default="backups", pattern=_IDENTIFIER)
 
 
 class LoaderSettings(Section):
     PREFIX = "loader_"
-    NAMES = {"dead_letter_topic": "dead_letter_topic"}
+    NAMES = {
+        "dead_letter_topic": "dead_letter_topic",
+        "dead_letter_retention_days": "dead_letter_retention_days",
+    }
     group: str = "ugc-loader"
     max_rows: int = Field(default=50_000, ge=1)
     max_bytes: int = Field(default=32 * MIB, ge=1024)
@@ -134,6 +146,10 @@ class LoaderSettings(Section):
     retry_cap_s: float = Field(default=30.0, gt=0)
     session_timeout_ms: int = Field(default=10_000, ge=1000)
     dead_letter_topic: str = "ugc.events.dead-letter"
+    # Dead letters wait this long for someone to fix their cause and replay them
+    # (the broker's default, 7 days, is a long weekend and a holiday). Set on the
+    # topic when the loader creates it, and again at every start.
+    dead_letter_retention_days: int = Field(default=90, ge=1, le=3650)
 
 
 class AnalyticsSettings(Section):

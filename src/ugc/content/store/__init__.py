@@ -25,7 +25,7 @@ def open_stores(
     database: str,
     *,
     hide_after_reports: int = 5,
-    ranking_reuse_s: float = 5.0,
+    ranking_reuse_s: float = 30.0,
 ) -> Stores:
     """The content stores on `database`; writers of one document take turns within
     this process (one `Turns` shared by them all), and transactions a timeout left

@@ -6,10 +6,13 @@ helpfulness, the order of the first page is frozen: its ranking (ids only, up to
 RANKING_CAP) is stored for an hour and later pages walk it, so a vote cast while
 someone pages can neither repeat a review nor skip one. A first page asked for
 within `reuse_s` of the last frozen ranking of the same listing walks that one
-instead of freezing another: a popular film's ranking is made once every few
-seconds, not on every view (votes show in first pages within `reuse_s`). A
-listing longer than the cap goes on past it by keyset on (the value, _id); ties
-go newest first.
+instead of freezing another: a popular film's ranking is made once every
+`reuse_s`, not on every view. Past `reuse_s`, a first page still walks the last
+ranking (up to half an hour old, so its cursors live another half hour) while
+the process freezes a new one in the background, one at a time: no viewer waits
+for a ranking but the first of a film, and votes show in first pages within
+`reuse_s` and the time the background takes. A listing longer than the cap goes
+on past it by keyset on (the value, _id); ties go newest first.
 
 Every query is an equality plus one range on an index's fields: no `$or`, so
 the local server's planner serves them by index as MongoDB's does.
@@ -17,6 +20,8 @@ the local server's planner serves them by index as MongoDB's does.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -27,7 +32,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ugc.content.models import Review, ReviewSort
 from ugc.content.rules import RANKING_CAP
 from ugc.content.store import keyset
-from ugc.content.store.mongo import Document, MongoStore, translate_errors
+from ugc.content.store.mongo import RANKING_TTL_S, Document, MongoStore, translate_errors
 from ugc.content.store.reviews import shown
 from ugc.content.store.turns import Turns
 from ugc.errors import InvalidCursor
@@ -36,7 +41,10 @@ from ugc.web.cursor import Page
 
 # The field each ranked order sorts by, and its type in a cursor.
 _RANKED = {ReviewSort.score: ("score", int), ReviewSort.helpful: ("helpfulness", float)}
+log = logging.getLogger(__name__)
 _FROZEN, _BEYOND = "f", "k"
+# A first page walks a ranking at most this old: its cursors live the rest of the hour.
+_STALE_AT_MOST = timedelta(seconds=RANKING_TTL_S / 2)
 _NOT_OURS = "The cursor is not one this API made; start from the first page."
 
 
@@ -47,13 +55,16 @@ class MongoReviewPages(MongoStore):
         db: AsyncDatabase[Document],
         turns: Turns[str],
         *,
-        reuse_s: float = 5.0,
+        reuse_s: float = 30.0,
     ) -> None:
         super().__init__(client, db, turns)
         self._reuse_s = reuse_s
         self._reviews = db["reviews"]
         self._rankings = db["review_rankings"]
         self._films = db["film_stats"]
+        self._freezing: set[tuple[str, str]] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self._one_at_a_time = asyncio.Semaphore(1)
 
     @translate_errors
     async def page(
@@ -86,33 +97,60 @@ class MongoReviewPages(MongoStore):
 
     async def _first(self, ranked: _Ranked, limit: int) -> tuple[list[Document], str | None]:
         if self._reuse_s > 0:
-            recent = datetime.now(UTC) - timedelta(seconds=self._reuse_s)
+            now = datetime.now(UTC)
             key = {"film_id": ranked.query["film_id"], "listing": ranked.name}
             made = await self._rankings.find_one(
-                key | {"created_at": {"$gte": recent}}, sort=[("created_at", -1)]
+                key | {"created_at": {"$gte": now - _STALE_AT_MOST}}, sort=[("created_at", -1)]
             )
             if made is not None:
+                if made["created_at"] < now - timedelta(seconds=self._reuse_s):
+                    self._freeze_soon(ranked)
                 return await self._walk(made, 0, limit)
-        field = ranked.field
-        ranking = (
-            await self._reviews.find(ranked.query, projection={field: True})
-            .sort(ranked.order)
-            .limit(RANKING_CAP)
-            .to_list()
-        )
+        ranking = await self._ranking(ranked)
         if len(ranking) <= limit:
             return await self._fetch([r["_id"] for r in ranking]), None
+        return await self._walk(await self._freeze(ranked, ranking), 0, limit)
+
+    async def _ranking(self, ranked: _Ranked) -> list[Document]:
+        """The listing's ids in order (with the value each is ranked by), up to the cap."""
+        query = self._reviews.find(ranked.query, projection={ranked.field: True})
+        return await query.sort(ranked.order).limit(RANKING_CAP).to_list()
+
+    def _freeze_soon(self, ranked: _Ranked) -> None:
+        """Freeze a new ranking of the listing in the background, unless one is on
+        its way; one at a time per process, so they never crowd out the requests."""
+        key = (ranked.query["film_id"], ranked.name)
+        if key in self._freezing:
+            return
+        self._freezing.add(key)
+        task = asyncio.create_task(self._freeze_in_turn(ranked, key))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _freeze_in_turn(self, ranked: _Ranked, key: tuple[str, str]) -> None:
+        try:
+            async with self._one_at_a_time:
+                await self._freeze(ranked, await self._ranking(ranked))
+        except Exception as exc:  # noqa: BLE001 - the last ranking serves meanwhile
+            log.warning("a ranking of %s was not frozen: %s", key, exc)
+        finally:
+            self._freezing.discard(key)
+
+    async def _freeze(self, ranked: _Ranked, ranking: list[Document]) -> Document:
+        field = ranked.field
         snapshot = {
             "_id": ObjectId(),
             "film_id": ranked.query["film_id"],
             "listing": ranked.name,
             "ids": [r["_id"] for r in ranking],
-            "last": [ranked.kind(ranking[-1].get(field, 0)), ranking[-1]["_id"]],
+            "last": [ranked.kind(ranking[-1].get(field, 0)), ranking[-1]["_id"]]
+            if ranking
+            else None,
             "complete": len(ranking) < RANKING_CAP,
             "created_at": datetime.now(UTC),
         }
         await self._rankings.insert_one(snapshot)
-        return await self._walk(snapshot, 0, limit)
+        return snapshot
 
     async def _later(
         self, ranked: _Ranked, limit: int, after: str
