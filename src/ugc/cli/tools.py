@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -169,6 +170,32 @@ def replay_letters(
         typer.confirm(f"Send {len(letters)} rows back to {settings.kafka.topic}?", abort=True)
     sent = asyncio.run(replay(settings.kafka, letters))
     console.print(f"replayed {sent} rows to {settings.kafka.topic}")
+
+
+@letters_app.command("export")
+def export_letters(
+    reason: ReasonOption = None,
+    since: SinceOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file [default: standard output]"),
+    ] = None,
+) -> None:
+    """The chosen letters as NDJSON, a line each (when, why, from where, the row as
+    it was refused): a copy to keep past the topic's retention, or to work on."""
+    _, letters = _letters(reason, since)
+    lines = b"".join(letter.exported() for letter in letters)
+    if output is None:
+        sys.stdout.buffer.write(lines)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_bytes(lines)
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot write {output}: {exc.strerror}", param_hint="--output"
+        ) from None
+    Console(stderr=True).print(f"exported {len(letters)} dead letters to {output}")
 
 
 @app.command()

@@ -1,5 +1,6 @@
-"""Dead letters you can act on: what each says (reason, source, request id) and
-which ones to send back through the loader (`ugc dead-letters list|replay`).
+"""Dead letters you can act on: what each says (reason, source, request id),
+which ones to send back through the loader, and a copy to keep past the topic's
+retention (`ugc dead-letters list|replay|export`).
 
 A replayed row goes back to the events topic as it was refused, its event_id in
 it: once the cause is fixed (a migration, a bug), the loader inserts it like any
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import orjson
 
 from ugc.loader.dead_letter_writer import (
     REASON,
@@ -65,6 +68,23 @@ class Letter:
             request_id=found.get(REQUEST_ID),
             key=key,
             value=value,
+        )
+
+    def exported(self) -> bytes:
+        """The letter as one NDJSON line: where and when it was written, why, where
+        its row came from, and the row itself as it was refused."""
+        return orjson.dumps(
+            {
+                "written_at": self.written_at.isoformat(),
+                "reason": self.reason,
+                "source": self.source,
+                "request_id": self.request_id,
+                "partition": self.partition,
+                "offset": self.offset,
+                "key": None if self.key is None else self.key.decode(errors="replace"),
+                "row": self.value.decode(errors="replace"),
+            },
+            option=orjson.OPT_APPEND_NEWLINE,
         )
 
     def replay_headers(self) -> list[tuple[str, bytes]]:

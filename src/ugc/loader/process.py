@@ -14,13 +14,20 @@ from ugc.events.topics import ensure_topics
 from ugc.loader.erasures import Erasures
 from ugc.loader.kafka import kafka_clients
 from ugc.loader.loader import Loader
-from ugc.settings import Settings
+from ugc.settings import LoaderSettings, Settings
 from ugc.warehouse.connect import open_sink
 from ugc.warehouse.erasure import WarehouseErasure
 from ugc.warehouse.migrations import migrate
 from ugc.warehouse.sink import EventSink
 
 log = logging.getLogger(__name__)
+
+
+def dead_letter_configs(loader: LoaderSettings) -> dict[str, str]:
+    """The dead-letter topic keeps its letters `dead_letter_retention_days`, by time
+    alone (never pushed out by size)."""
+    days_ms = loader.dead_letter_retention_days * 86_400_000
+    return {"retention.ms": str(days_ms), "retention.bytes": "-1"}
 
 
 @asynccontextmanager
@@ -30,10 +37,14 @@ async def open_loader(settings: Settings, sink: EventSink) -> AsyncIterator[Load
     and a dead letter with nowhere to go would stop the loading."""
     await migrate(sink, settings.clickhouse)
     kafka = settings.kafka
+    admin = f"{settings.service_name}-admin"
+    await ensure_topics(kafka, [kafka.topic], client_id=admin)
     await ensure_topics(
         kafka,
-        [kafka.topic, settings.loader.dead_letter_topic],
-        client_id=f"{settings.service_name}-admin",
+        [settings.loader.dead_letter_topic],
+        client_id=admin,
+        configs=dead_letter_configs(settings.loader),
+        keep_configs=True,
     )
     name = settings.service_name
     async with (
