@@ -6,7 +6,9 @@ COPY src ./src
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.12-slim
-RUN useradd --system --uid 10001 --no-create-home ugc
+RUN useradd --system --uid 10001 --no-create-home ugc \
+    # A fresh volume mounted here takes this owner: `ugc backup --to /backups/...`
+    && mkdir /backups && chown 10001 /backups
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 # Numeric, so that runAsNonRoot-style checks can verify it without /etc/passwd.

@@ -22,7 +22,7 @@ LAYERS = [
     {"events", "devstack"},
     {"warehouse"},  # stores the events of the contract
     {"loader", "analytics", "content"},
-    {"privacy"},  # a person's data across the stores
+    {"privacy", "backup"},  # a person's data, and all of it, across the stores
     {"research"},
     {"cli"},
     {"__main__"},

@@ -97,7 +97,7 @@ def _banner(settings: Settings, base: str, *, ephemeral: bool) -> None:
     console.print("  a token:         [cyan]ugc token --sub <user-id>[/]   stop: Ctrl-C")
 
 
-def _refuse_a_held_warehouse(settings: Settings) -> None:
+def refuse_a_held_warehouse(settings: Settings, doing: str = "migrate it") -> None:
     """The embedded ClickHouse opens in one process at a time: the `ugc dev` that
     runs on this data directory has it (and migrated it when it started)."""
     from ugc.devstack.running import running_in  # noqa: PLC0415
@@ -106,8 +106,8 @@ def _refuse_a_held_warehouse(settings: Settings) -> None:
     if settings.clickhouse.url is None and running is not None:
         raise Refused(
             f"ugc dev (pid {running.pid}) runs on {settings.data_dir.resolve()} and holds its "
-            "embedded ClickHouse, which it migrated when it started; stop it first, or set "
-            "UGC_CLICKHOUSE_URL to migrate a ClickHouse server"
+            f"embedded ClickHouse (one process at a time); stop it first to {doing}, or set "
+            "UGC_CLICKHOUSE_URL for a ClickHouse server"
         )
 
 
@@ -246,6 +246,6 @@ def migrate() -> None:
     from ugc.warehouse.migrations import migrate_configured  # noqa: PLC0415
 
     settings = settings_of()
-    _refuse_a_held_warehouse(settings)
+    refuse_a_held_warehouse(settings)
     applied = asyncio.run(migrate_configured(settings.clickhouse, settings.data_dir))
     console.print(f"applied: {', '.join(applied) or 'nothing, the schema is current'}")

@@ -11,8 +11,11 @@ from ugc.warehouse.sink import EventSink
 
 
 @asynccontextmanager
-async def open_sink(settings: ClickHouseSettings, data_dir: Path) -> AsyncIterator[EventSink]:
-    """The server at `settings.url`, else chdb under `data_dir/clickhouse`; closed on exit."""
+async def open_sink(
+    settings: ClickHouseSettings, data_dir: Path, *, backups: Path | None = None
+) -> AsyncIterator[EventSink]:
+    """The server at `settings.url`, else chdb under `data_dir/clickhouse` (which may
+    write backups under `backups`); closed on exit."""
     sink: EventSink
     if settings.url:
         from ugc.warehouse.remote import ClickHouseHttpSink  # noqa: PLC0415 - one of the two
@@ -21,7 +24,7 @@ async def open_sink(settings: ClickHouseSettings, data_dir: Path) -> AsyncIterat
     else:
         from ugc.warehouse.embedded import ChdbSink  # noqa: PLC0415
 
-        sink = ChdbSink(data_dir / "clickhouse")
+        sink = ChdbSink(data_dir / "clickhouse", backups=backups)
     try:
         yield sink
     finally:

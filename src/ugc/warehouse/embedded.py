@@ -24,12 +24,14 @@ class ChdbSink:
     rows inlined in the INSERT text.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, backups: Path | None = None) -> None:
+        """`backups`: where `BACKUP ... TO File(...)` may write and `RESTORE` read."""
         from chdb import session  # noqa: PLC0415 - only this sink needs chdb
 
         path.mkdir(parents=True, exist_ok=True)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chdb")
-        self._session = session.Session(str(path))  # type: ignore[no-untyped-call]
+        where = str(path) if backups is None else f"{path}?backups.allowed_path={backups}"
+        self._session = session.Session(where)  # type: ignore[no-untyped-call]
 
     async def _run(self, sql: str, fmt: str = "CSV", params: dict[str, Any] | None = None) -> Any:
         loop = asyncio.get_running_loop()
