@@ -113,3 +113,27 @@ async def test_nothing_is_kept_with_a_window_of_zero() -> None:
     await first_page(ours)
     await first_page(ours)
     assert counted.reads == 2
+
+
+async def test_a_page_asked_for_late_in_its_window_is_served_and_read_again_behind() -> None:
+    ours, theirs, counted = two_processes(ttl_s=0.4)
+    await first_page(ours)
+    await theirs.write_review(user_id="bob", film_id=FILM, review=ReviewIn(text=TEXT))
+    time.sleep(0.37)  # past nine tenths of the window: due to be read again
+    assert (await first_page(ours)).total == 0  # answered from memory, no wait ...
+    await ours.first_pages.reading.settle()
+    assert counted.reads == 2  # ... while the page was read again behind it
+    assert (await first_page(ours)).total == 1
+    assert counted.reads == 2
+
+
+async def test_a_read_ahead_a_write_here_overtook_is_not_kept() -> None:
+    ours, _, counted = two_processes(ttl_s=0.4)
+    await first_page(ours)
+    time.sleep(0.37)
+    write = ours.write_review(user_id="alice", film_id=FILM, review=ReviewIn(text=TEXT))
+    counted.during.append(write)  # the write commits while the page is read again
+    assert (await first_page(ours)).total == 0
+    await ours.first_pages.reading.settle()
+    assert (await first_page(ours)).total == 1
+    assert counted.reads == 3  # the overtaken read was dropped, the page read anew

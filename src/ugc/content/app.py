@@ -117,10 +117,12 @@ async def open_content_service(
         service = content_service(
             settings, client, direct_summary=direct_summary, viewings=viewings
         )
+        content = service.api.state.service
+        assert isinstance(content, ContentState)
+        # Pages read ahead stop before the client closes under them.
+        stack.push_async_callback(content.content.first_pages.reading.cancel)
         if sink is not None:
-            state = service.api.state.service
-            assert isinstance(state, ContentState)
-            task = asyncio.create_task(_keep_viewings_fresh(state.content), name="viewings")
+            task = asyncio.create_task(_keep_viewings_fresh(content.content), name="viewings")
             stack.push_async_callback(_cancelled, task)
         yield service
 

@@ -7,7 +7,7 @@ the same functions. The user is always the caller's, never taken from a body.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -123,15 +123,15 @@ class ContentService:
         after: str | None,
         verified: bool = False,
     ) -> Page[Review]:
-        listing = Listing(sort, verified, limit)
-        page = None if after is not None else self.first_pages.get(film_id, listing)
-        if page is None:
-            since = self.first_pages.stamp()
-            page = await self.stores.review_pages.page(
+        def read() -> Awaitable[Page[Review]]:
+            return self.stores.review_pages.page(
                 film_id=film_id, sort=sort, limit=limit, after=after, verified=verified
             )
-            if after is None:
-                self.first_pages.put(film_id, listing, page, read_since=since)
+
+        if after is None:
+            page = await self.first_pages.first(film_id, Listing(sort, verified, limit), read)
+        else:
+            page = await read()
         items = await self._with_viewings(page.items)
         return page.model_copy(update={"items": items})
 

@@ -20,8 +20,6 @@ the local server's planner serves them by index as MongoDB's does.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -29,6 +27,7 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from ugc.content.background import Background
 from ugc.content.models import Review, ReviewSort
 from ugc.content.rules import RANKING_CAP
 from ugc.content.store import keyset
@@ -41,7 +40,6 @@ from ugc.web.cursor import Page
 
 # The field each ranked order sorts by, and its type in a cursor.
 _RANKED = {ReviewSort.score: ("score", int), ReviewSort.helpful: ("helpfulness", float)}
-log = logging.getLogger(__name__)
 _FROZEN, _BEYOND = "f", "k"
 # A first page walks a ranking at most this old: its cursors live the rest of the hour.
 _STALE_AT_MOST = timedelta(seconds=RANKING_TTL_S / 2)
@@ -62,9 +60,7 @@ class MongoReviewPages(MongoStore):
         self._reviews = db["reviews"]
         self._rankings = db["review_rankings"]
         self._films = db["film_stats"]
-        self._freezing: set[tuple[str, str]] = set()
-        self._background: set[asyncio.Task[None]] = set()
-        self._one_at_a_time = asyncio.Semaphore(1)
+        self.freezing: Background[tuple[str, str]] = Background("a ranking's freeze")
 
     @translate_errors
     async def page(
@@ -119,22 +115,11 @@ class MongoReviewPages(MongoStore):
     def _freeze_soon(self, ranked: _Ranked) -> None:
         """Freeze a new ranking of the listing in the background, unless one is on
         its way; one at a time per process, so they never crowd out the requests."""
-        key = (ranked.query["film_id"], ranked.name)
-        if key in self._freezing:
-            return
-        self._freezing.add(key)
-        task = asyncio.create_task(self._freeze_in_turn(ranked, key))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
-    async def _freeze_in_turn(self, ranked: _Ranked, key: tuple[str, str]) -> None:
-        try:
-            async with self._one_at_a_time:
-                await self._freeze(ranked, await self._ranking(ranked))
-        except Exception as exc:  # noqa: BLE001 - the last ranking serves meanwhile
-            log.warning("a ranking of %s was not frozen: %s", key, exc)
-        finally:
-            self._freezing.discard(key)
+        async def freeze() -> None:
+            await self._freeze(ranked, await self._ranking(ranked))
+
+        self.freezing.soon((ranked.query["film_id"], ranked.name), freeze)
 
     async def _freeze(self, ranked: _Ranked, ranking: list[Document]) -> Document:
         field = ranked.field
