@@ -16,6 +16,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
+class NotSetUp(Exception):
+    """A step an operator must take before this can run (a migration, a topic);
+    the message names it. Never a client's fault: a process says it and stops."""
+
+
 class UgcError(Exception):
     """Base of every error a client is told about; the message is shown to them."""
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 from ugc.events.contract import RECORD_FIELDS
-from ugc.settings import Settings
-from ugc.warehouse.migrations import statements
+from ugc.settings import ClickHouseSettings, Settings
+from ugc.warehouse.migrations import SchemaNotCurrent, migrate, require_schema, statements
 
 pytestmark = pytest.mark.unit
 
@@ -83,3 +84,82 @@ def test_a_column_added_later_reaches_the_local_and_the_distributed_tables() -> 
         "ALTER TABLE ugc.events ON CLUSTER main ADD COLUMN IF NOT EXISTS seq UInt32 "
         "DEFAULT 0 AFTER occurred_at",
     ]
+
+
+class RecordingSink:
+    """Records the statements a migration sends; answers the record's reads from
+    what it was told is applied (a fake of ClickHouse's bookkeeping only)."""
+
+    def __init__(self, applied: set[str] | None = None) -> None:
+        self.executed: list[str] = []
+        self.applied = applied
+
+    async def execute(self, sql: str) -> None:
+        self.executed.append(sql)
+        if recorded := re.search(r"INSERT INTO \w+\.schema_migrations .*'(.+)'", sql):
+            self.applied = (self.applied or set()) | {recorded.group(1)}
+
+    async def query(
+        self, sql: str, parameters: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        if "system.tables" in sql:
+            return [{"n": int(self.applied is not None)}]
+        return [{"version": version} for version in sorted(self.applied or ())]
+
+    async def insert_json_rows(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("a migration inserts no rows but its record")
+
+    async def close(self) -> None:
+        pass
+
+
+def cluster() -> ClickHouseSettings:
+    return Settings(_env_file=None, clickhouse_cluster="main").clickhouse  # type: ignore[call-arg]
+
+
+def one_server() -> ClickHouseSettings:
+    return Settings(_env_file=None).clickhouse  # type: ignore[call-arg]
+
+
+async def test_the_record_of_a_cluster_is_on_every_node_of_every_shard() -> None:
+    sink = RecordingSink()
+    await migrate(sink, cluster())
+
+    (record,) = [sql for sql in sink.executed if "TABLE IF NOT EXISTS ugc.schema_migrations" in sql]
+    assert "ON CLUSTER main" in record
+    assert "ReplicatedReplacingMergeTree('/clickhouse/tables/all/ugc/schema_migrations'" in record
+    assert "{shard}" not in record
+
+
+async def test_a_node_added_to_the_cluster_gets_every_table_from_the_next_migrate() -> None:
+    settings = cluster()
+    everything = {version for version, _ in statements(settings)}
+    sink = RecordingSink(applied=set(everything))
+
+    assert await migrate(sink, settings) == []  # nothing new to record ...
+    again = [sql for _, sql in statements(settings)]
+    assert [sql for sql in sink.executed if sql in again] == again  # ... all sent ON CLUSTER
+    assert not [sql for sql in sink.executed if sql.startswith("INSERT")]
+
+
+async def test_one_server_applies_only_what_is_missing() -> None:
+    settings = one_server()
+    versions = [version for version, _ in statements(settings)]
+    sink = RecordingSink(applied=set(versions[:-1]))
+
+    assert await migrate(sink, settings) == [versions[-1]]
+    assert await migrate(sink, settings) == []
+
+
+async def test_a_process_refuses_a_schema_it_lacks_and_names_the_step() -> None:
+    settings = one_server()
+    versions = [version for version, _ in statements(settings)]
+    with pytest.raises(
+        SchemaNotCurrent, match=r"lacks \d+ .* from 001_events#0: run `ugc migrate`"
+    ):
+        await require_schema(RecordingSink(), settings)
+    with pytest.raises(SchemaNotCurrent, match=f"lacks 1 .* from {versions[-1]}"):
+        await require_schema(RecordingSink(set(versions[:-1])), settings)
+    newer = RecordingSink({*versions, "999_later#0"})  # a release ahead migrated it: fine
+    await require_schema(newer, settings)
+    assert newer.executed == []  # checking changes nothing

@@ -22,7 +22,7 @@ from ugc.analytics.trending import TrendingFilms
 from ugc.analytics.viewings import ViewingQueries
 from ugc.settings import Settings
 from ugc.warehouse.connect import open_sink
-from ugc.warehouse.migrations import migrate
+from ugc.warehouse.migrations import prepare_schema
 from ugc.warehouse.sink import EventSink
 from ugc.web.kit import ServiceKit
 from ugc.web.service import Service, assemble
@@ -62,7 +62,7 @@ def analytics_service(
 async def open_analytics_service(
     settings: Settings, *, sink: EventSink | None = None
 ) -> AsyncIterator[Service]:
-    """The analytics API on `sink` (migrated first), or on the configured warehouse,
+    """The analytics API on `sink` (`prepare_schema` first), or on the configured warehouse,
     opened for as long as the block runs; the kept rankings refresh meanwhile."""
     if sink is None:
         async with (
@@ -71,7 +71,7 @@ async def open_analytics_service(
         ):
             yield service
         return
-    await migrate(sink, settings.clickhouse)
+    await prepare_schema(sink, settings.clickhouse)
     queries = AnalyticsQueries(sink, settings.clickhouse.database)
     async with rankings_kept(settings, queries) as kept:
         yield analytics_service(settings, queries, kept)

@@ -72,8 +72,9 @@ def ending(exc: Exception) -> int:
     message = _first_line(exc)
     from ugc.cli.app import Refused  # noqa: PLC0415
     from ugc.devstack.ports import PortsTaken  # noqa: PLC0415
+    from ugc.errors import NotSetUp  # noqa: PLC0415
 
-    if isinstance(exc, Refused | PortsTaken):  # it says what to do already
+    if isinstance(exc, Refused | PortsTaken | NotSetUp):  # it says what to do already
         return _say(message, FAILED)
     if _unavailable(exc):
         return _say(f"{message} (a server it needs did not answer: is it running?)", UNAVAILABLE)

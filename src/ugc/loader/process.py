@@ -17,7 +17,7 @@ from ugc.loader.loader import Loader
 from ugc.settings import LoaderSettings, Settings
 from ugc.warehouse.connect import open_sink
 from ugc.warehouse.erasure import WarehouseErasure
-from ugc.warehouse.migrations import migrate
+from ugc.warehouse.migrations import prepare_schema
 from ugc.warehouse.sink import EventSink
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,10 @@ def dead_letter_configs(loader: LoaderSettings) -> dict[str, str]:
 
 @asynccontextmanager
 async def open_loader(settings: Settings, sink: EventSink) -> AsyncIterator[Loader]:
-    """A loader on its Kafka clients, writing to `sink` (migrated first). Both its
-    topics are created if missing: brokers should not create topics by themselves,
+    """A loader on its Kafka clients, writing to `sink` (`prepare_schema` first).
+    Both its topics are created if missing: brokers should not create topics by themselves,
     and a dead letter with nowhere to go would stop the loading."""
-    await migrate(sink, settings.clickhouse)
+    await prepare_schema(sink, settings.clickhouse)
     kafka = settings.kafka
     admin = f"{settings.service_name}-admin"
     await ensure_topics(kafka, [kafka.topic], client_id=admin)

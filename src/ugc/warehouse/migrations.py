@@ -15,6 +15,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from ugc.errors import NotSetUp
 from ugc.settings import ClickHouseSettings
 from ugc.warehouse.connect import open_sink
 from ugc.warehouse.sink import EventSink
@@ -98,34 +99,92 @@ def _without_comments(statement: str) -> str:
     ).strip()
 
 
+class SchemaNotCurrent(NotSetUp):
+    """The warehouse lacks migrations this release needs; `ugc migrate` applies them."""
+
+
+def record_table(settings: ClickHouseSettings) -> str:
+    """The applied-migrations record. On a cluster it is replicated to every node of
+    every shard (one Keeper path, no `{shard}`), so whichever node a process asks
+    knows what is applied, a new node catches up with it, and two nodes never
+    disagree."""
+    database = settings.database
+    columns = "(version String, applied_at DateTime DEFAULT now())"
+    if not settings.cluster:
+        return (
+            f"CREATE TABLE IF NOT EXISTS {database}.schema_migrations {columns} "
+            "ENGINE = ReplacingMergeTree ORDER BY version"
+        )
+    path = f"'/clickhouse/tables/all/{database}/schema_migrations', '{{replica}}'"
+    return (
+        f"CREATE TABLE IF NOT EXISTS {database}.schema_migrations ON CLUSTER {settings.cluster} "
+        f"{columns} ENGINE = ReplicatedReplacingMergeTree({path}) ORDER BY version"
+    )
+
+
 async def migrate(sink: EventSink, settings: ClickHouseSettings) -> list[str]:
     """Apply what is not applied yet; the versions applied now.
 
+    On a cluster every statement runs again each time, `ON CLUSTER` and
+    `IF NOT EXISTS`: a node or a shard added since the last run gets every table,
+    view and column the others have, and the nodes that have them do nothing.
     Names come from settings, which only admit plain identifiers; versions are
     file names of this package.
     """
     database = settings.database
     on_cluster = f" ON CLUSTER {settings.cluster}" if settings.cluster else ""
     await sink.execute(f"CREATE DATABASE IF NOT EXISTS {database}{on_cluster}")
-    await sink.execute(
-        f"CREATE TABLE IF NOT EXISTS {database}.schema_migrations "
-        "(version String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version"
-    )
-    done = {
-        row["version"]
-        for row in await sink.query(f"SELECT version FROM {database}.schema_migrations")  # noqa: S608
-    }
+    await sink.execute(record_table(settings))
+    done = await _applied(sink, database)
     applied = []
     for version, sql in statements(settings):
-        if version in done:
+        if version in done and not settings.cluster:
             continue
         await sink.execute(sql)
+        if version in done:
+            continue
         await sink.execute(
             f"INSERT INTO {database}.schema_migrations (version) VALUES ('{version}')"  # noqa: S608
         )
         applied.append(version)
         log.info("applied ClickHouse migration %s", version)
     return applied
+
+
+async def _applied(sink: EventSink, database: str) -> set[str]:
+    rows = await sink.query(f"SELECT DISTINCT version FROM {database}.schema_migrations")  # noqa: S608
+    return {row["version"] for row in rows}
+
+
+async def require_schema(sink: EventSink, settings: ClickHouseSettings) -> None:
+    """`SchemaNotCurrent` unless every migration of this release is applied. What
+    a process checks at start instead of migrating: a read on the node it asks,
+    so a node down elsewhere never holds it, and it needs no right to change the
+    schema."""
+    database = settings.database
+    found = await sink.query(
+        "SELECT count() AS n FROM system.tables WHERE database = {db:String} "
+        "AND name = 'schema_migrations'",
+        {"db": database},
+    )
+    done = await _applied(sink, database) if int(found[0]["n"]) else set()
+    missing = [version for version, _ in statements(settings) if version not in done]
+    if missing:
+        raise SchemaNotCurrent(
+            f"the ClickHouse database {database} lacks {len(missing)} schema migration(s) "
+            f"this release needs, from {missing[0]}: run `ugc migrate` (in compose: "
+            "`docker compose run --rm migrate`), then start this again"
+        )
+
+
+async def prepare_schema(sink: EventSink, settings: ClickHouseSettings) -> None:
+    """At a process's start: the embedded ClickHouse, which only this process can
+    open, is migrated; a server or a cluster is only checked (`ugc migrate` is its
+    own step there)."""
+    if settings.url is None:
+        await migrate(sink, settings)
+    else:
+        await require_schema(sink, settings)
 
 
 async def migrate_configured(settings: ClickHouseSettings, data_dir: Path) -> list[str]:
