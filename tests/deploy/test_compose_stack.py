@@ -240,3 +240,77 @@ def test_the_notify_job_passes_without_telegram_secrets() -> None:
     }
     sends = [s for s in notify["steps"] if "api.telegram.org" in s.get("run", "")]
     assert [s["if"] for s in sends] == ["env.TOKEN != '' && env.CHAT != ''"]
+
+
+_UNITS = {"GiB": 2**30, "MiB": 2**20, "g": 2**30, "m": 2**20, "GB": 10**9}
+
+
+def sizing_table() -> tuple[dict[str, int], float]:
+    """The host sizing table of docs/operations.md: each service's memory limit,
+    and the total it states."""
+    section = (ROOT / "docs" / "operations.md").read_text().split("## Host sizing")[1]
+    section = section.split("\n## ")[0]
+    limits = {}
+    for names, amount, unit in re.findall(r"^\| (`.+?) \| ([\d.]+) (GiB|MiB) \|", section, re.M):
+        for name in re.findall(r"`([\w-]+)`", names):
+            limits[name] = int(float(amount) * _UNITS[unit])
+    stated = re.search(r"add up to \*\*([\d.]+) GiB\*\*", section)
+    assert stated, "the table states its total"
+    return limits, float(stated.group(1))
+
+
+def test_every_container_has_the_memory_limit_the_sizing_table_gives_it(stack: Stack) -> None:
+    limits, total = sizing_table()
+    services = stack["services"]
+
+    assert {name: int(service["mem_limit"]) for name, service in services.items()} == limits
+    each = [
+        int(service["mem_limit"]) * (service.get("deploy") or {}).get("replicas", 1)
+        for service in services.values()
+    ]
+    assert round(sum(each) / 2**30, 1) == total
+
+
+def _size(flag: str, text: str) -> int:
+    found = re.search(rf"{re.escape(flag)}\s*=?\s*([\d.]+)\s*(g|m|GB)\b", text)
+    assert found, f"{flag} in {text!r}"
+    return int(float(found.group(1)) * _UNITS[found.group(2)])
+
+
+def test_every_server_is_told_its_share_of_its_limit(stack: Stack) -> None:
+    services = stack["services"]
+
+    def limit(name: str) -> int:
+        return int(services[name]["mem_limit"])
+
+    kafka = services["kafka-1"]["environment"]["KAFKA_HEAP_OPTS"]
+    assert _size("-Xmx", kafka) <= limit("kafka-1") // 2
+    mongo = " ".join(services["mongo-1"]["command"])
+    assert _size("--wiredTigerCacheSizeGB", mongo + "GB") <= limit("mongo-1") // 2
+    es = services["elasticsearch"]["environment"]["ES_JAVA_OPTS"]
+    assert _size("-Xmx", es) <= limit("elasticsearch") // 2
+    logstash = services["logstash"]["environment"]["LS_JAVA_OPTS"]
+    assert _size("-Xmx", logstash) <= limit("logstash") // 2
+    kibana = services["kibana"]["environment"]["NODE_OPTIONS"]
+    assert _size("--max-old-space-size", kibana + "m") < limit("kibana")
+    cluster = ET.parse(DEPLOY / "clickhouse" / "cluster.xml").getroot()
+    assert float(cluster.findtext("max_server_memory_usage_to_ram_ratio") or 1) <= 0.8
+    assert float(cluster.findtext("cache_size_to_ram_max_ratio") or 1) <= 0.25
+
+
+def _seconds(duration: str | None) -> float:
+    """Compose's normalised duration ("2m0s", "30s"), in seconds; 10 s when unset."""
+    if duration is None:
+        return 10.0
+    parts = re.findall(r"([\d.]+)(h|m|s)", duration)
+    return sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
+
+
+def test_every_container_rotates_its_log_and_the_servers_stop_cleanly(stack: Stack) -> None:
+    for name, service in stack["services"].items():
+        logging = service.get("logging", {})
+        assert logging.get("driver") == "json-file", name
+        assert {"max-size", "max-file"} <= set(logging.get("options", {})), name
+    for prefix, at_least in (("kafka", 120), ("clickhouse", 120), ("mongo", 60)):
+        for name in named(stack, prefix):
+            assert _seconds(stack["services"][name].get("stop_grace_period")) >= at_least, name
