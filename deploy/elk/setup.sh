@@ -1,8 +1,9 @@
 #!/bin/sh
 # One-shot ELK setup, run by the `elk-setup` service (curlimages/curl) and safe to
 # run again: the log retention policy, the index template that uses it, the
-# kibana_system password, then the dashboard once Kibana answers.
-#   ELASTICSEARCH_URL, KIBANA_URL, ELASTIC_PASSWORD, KIBANA_PASSWORD
+# kibana_system password, Logstash's own writer, then the dashboard once Kibana
+# answers.
+#   ELASTICSEARCH_URL, KIBANA_URL, ELASTIC_PASSWORD, KIBANA_PASSWORD, LOGSTASH_PASSWORD
 #   ELK_DIR (default /elk), ELK_WAIT_S (default 600): how long to wait for Kibana
 set -eu
 
@@ -10,6 +11,7 @@ set -eu
 : "${KIBANA_URL:=http://kibana:5601}"
 : "${ELASTIC_PASSWORD:?set ELASTIC_PASSWORD}"
 : "${KIBANA_PASSWORD:?set KIBANA_PASSWORD}"
+: "${LOGSTASH_PASSWORD:?set LOGSTASH_PASSWORD}"
 : "${ELK_DIR:=/elk}"
 : "${ELK_WAIT_S:=600}"
 
@@ -29,6 +31,15 @@ curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_index_template/ugc-logs" \
 step "kibana_system password"
 curl -fsS -u "$auth" -X POST "$ELASTICSEARCH_URL/_security/user/kibana_system/_password" \
   -H "$json" --data-binary "{\"password\":\"$KIBANA_PASSWORD\"}" >/dev/null
+
+# Logstash writes as ugc_logstash, who may only add documents to the ugc-* indices
+# (and create them), never read, delete or manage anything.
+step "role ugc_logs_writer and user ugc_logstash"
+curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/role/ugc_logs_writer" \
+  -H "$json" --data-binary "@$ELK_DIR/elasticsearch/logs-writer-role.json" >/dev/null
+curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/user/ugc_logstash" \
+  -H "$json" \
+  --data-binary "{\"password\":\"$LOGSTASH_PASSWORD\",\"roles\":[\"ugc_logs_writer\"]}" >/dev/null
 
 # Kibana answers /api/status with 401 to anonymous callers once security is on:
 # ask as elastic, or this waits forever.

@@ -71,6 +71,7 @@ def setup(base: str, wait_s: int) -> subprocess.CompletedProcess[str]:
         "KIBANA_URL": f"{base}/kibana",
         "ELASTIC_PASSWORD": PASSWORD,
         "KIBANA_PASSWORD": "kibana-pw",
+        "LOGSTASH_PASSWORD": "logstash-pw",
         "ELK_DIR": str(ELK),
         "ELK_WAIT_S": str(wait_s),
     }
@@ -90,6 +91,14 @@ def test_setup_installs_retention_template_password_and_dashboard(elastic: str) 
     assert template["template"]["settings"]["index.lifecycle.name"] == "ugc-logs"
     assert json.loads(calls["POST", "/es/_security/user/kibana_system/_password"]) == {
         "password": "kibana-pw"
+    }
+    role = json.loads(calls["PUT", "/es/_security/role/ugc_logs_writer"])
+    assert role["indices"] == [
+        {"names": ["ugc-*"], "privileges": ["create_doc", "create_index", "auto_configure"]}
+    ]
+    assert json.loads(calls["PUT", "/es/_security/user/ugc_logstash"]) == {
+        "password": "logstash-pw",
+        "roles": ["ugc_logs_writer"],
     }
     assert ("GET", "/kibana/api/status") in calls
     dashboard = calls["POST", "/kibana/api/saved_objects/_import?overwrite=true"]

@@ -74,7 +74,9 @@ def test_logstash_reads_beats_and_writes_daily_indices_per_service() -> None:
     assert re.search(r"beats\s*{\s*port\s*=>\s*5044", sections["input"])
     index = re.search(r'index\s*=>\s*"([^"]+)"', sections["output"])
     assert index is not None
-    assert index.group(1) == "ugc-%{[service][name]}-%{+YYYY.MM.dd}"
+    assert index.group(1) == "ugc-%{[@metadata][index]}-%{+YYYY.MM.dd}"
+    # The service is named once: ugc-events-..., not ugc-ugc-events-...
+    assert re.search(r'gsub\s*=>\s*\["\[@metadata\]\[index\]",\s*"\^ugc-"', sections["filter"])
     assert "manage_template => false" in sections["output"]
 
 
