@@ -24,3 +24,35 @@ if (current === null) {
 }
 const primary = current && current.members.some((m) => m.stateStr === "PRIMARY");
 if (!primary) quit(1);
+
+// Each service's own user, with only the roles it uses (the root user is for this
+// script and the operator). Made once, and its password set again on every run,
+// so a password changed in .env takes effect within one healthcheck interval
+// (docs/operations.md, "Rotating a password"). Users are written on the primary
+// only; the others get them by replication.
+const users = [
+  { user: "content", password: "MONGO_CONTENT_PASSWORD", roles: [{ role: "readWrite", db: "ugc" }] },
+  { user: "privacy", password: "MONGO_PRIVACY_PASSWORD", roles: [{ role: "readWrite", db: "ugc" }] },
+  {
+    user: "backup",
+    password: "MONGO_BACKUP_PASSWORD",
+    roles: [
+      { role: "backup", db: "admin" },
+      { role: "restore", db: "admin" },
+      { role: "readWrite", db: "ugc" },
+      { role: "dbAdmin", db: "ugc" },
+    ],
+  },
+];
+if (db.hello().isWritablePrimary) {
+  const admin = db.getSiblingDB("admin");
+  for (const { user, password, roles } of users) {
+    const pwd = process.env[password];
+    if (!pwd) {
+      print(`set ${password} for the ${user} user`);
+      quit(1);
+    }
+    if (admin.getUser(user) === null) admin.createUser({ user, pwd, roles });
+    else admin.updateUser(user, { pwd, roles });
+  }
+}

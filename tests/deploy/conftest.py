@@ -28,7 +28,9 @@ def filled_env(directory: Path) -> Path:
 
 
 def compose_config(env: Path, *extra: str) -> str:
-    return run(tool("docker-compose"), "--env-file", env, "-f", COMPOSE, "config", *extra)
+    """Every service, those of a profile (the tools run by hand) too."""
+    compose = (tool("docker-compose"), "--env-file", env, "-f", COMPOSE, "--profile", "*")
+    return run(*compose, "config", *extra)
 
 
 @pytest.fixture(scope="session")

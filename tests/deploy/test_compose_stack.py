@@ -46,6 +46,11 @@ def test_the_alert_relay_holds_none_of_the_platforms_credentials(stack: Stack) -
     assert '"alertmanager:9093"' in prometheus
 
 
+def one_shot(service: dict[str, Any]) -> bool:
+    """A service that runs a task and exits (`migrate`, the `backup` tool)."""
+    return bool(service.get("restart") == "no")
+
+
 def named(stack: Stack, prefix: str) -> list[str]:
     return sorted(n for n in stack["services"] if re.fullmatch(rf"{prefix}-\d+(-\d+)?", n))
 
@@ -73,7 +78,8 @@ def test_every_ugc_service_runs_a_real_command_with_settings_it_accepts(
                 env.setenv(key, value)
             settings = Settings(_env_file=None)  # type: ignore[call-arg]
         assert settings.environment == "production", name
-        assert len((settings.clickhouse.url or "").split(",")) == 4, "every replica"
+        if settings.clickhouse.url:
+            assert len(settings.clickhouse.url.split(",")) == 4, f"{name}: every replica"
 
 
 def test_mongo_healthcheck_authenticates_and_initiates_the_members_by_service_name(
@@ -100,6 +106,8 @@ def test_mongo_healthcheck_authenticates_and_initiates_the_members_by_service_na
         command = stack["services"][name]["command"]
         assert command[command.index("--replSet") + 1] == replica_set.group(1)
     for service in ugc_services(stack).values():
+        if "UGC_MONGO_URL" not in service["environment"]:
+            continue
         url = urlsplit(service["environment"]["UGC_MONGO_URL"])
         assert url.netloc.split("@")[1].split(",") == [f"{m}:27017" for m in members]
         assert f"replicaSet={replica_set.group(1)}" in url.query
@@ -172,6 +180,8 @@ def test_clickhouse_is_two_shards_of_two_replicas_that_log_in_to_each_other(
     raft = ET.parse(DEPLOY / "clickhouse" / "keeper.xml").getroot()
     assert [s.findtext("hostname") for s in raft.iter("server")] == keepers
     for service in ugc_services(stack).values():
+        if "UGC_CLICKHOUSE_URL" not in service["environment"]:
+            continue
         urls = service["environment"]["UGC_CLICKHOUSE_URL"].split(",")
         assert sorted(urlsplit(u).hostname or "" for u in urls) == servers
         assert service["environment"]["UGC_CLICKHOUSE_CLUSTER"] == defined.tag
@@ -200,7 +210,7 @@ def test_prometheus_scrapes_every_ugc_process_on_the_port_it_serves(stack: Stack
         for name in sd["names"]
     }
     for name, service_ in ugc_services(stack).items():
-        if name == "migrate":
+        if one_shot(service_):
             continue
         port = 9108 if name == "loader" else int(service_["environment"].get("UGC_PORT", 8000))
         assert (name, port) in scraped, name
@@ -212,7 +222,7 @@ def test_every_long_running_ugc_service_has_a_healthcheck_on_what_it_serves(
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r'^HEALTHCHECK .*CMD \["ugc", "healthcheck"\]$', dockerfile, re.M)
     for name, service in ugc_services(stack).items():
-        if name == "migrate":
+        if one_shot(service):
             assert service["healthcheck"]["disable"] is True
             continue
         test = service["healthcheck"]["test"]

@@ -19,15 +19,18 @@ def test_production_refuses_a_placeholder_secret() -> None:
         Settings(_env_file=None, environment="production", jwt_secret="changeme", **REAL)  # type: ignore[call-arg, arg-type]
 
 
-def test_production_refuses_missing_servers() -> None:
-    with pytest.raises(ValidationError, match="UGC_MONGO_URL"):
-        Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            environment="production",
-            jwt_secret="s" * 40,  # type: ignore[arg-type]
-            kafka_bootstrap="kafka:9092",
-            clickhouse_url="http://clickhouse:8123",
-        )
+def test_production_names_the_servers_a_process_uses_but_lacks() -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="production",
+        jwt_secret="s" * 40,  # type: ignore[arg-type]
+        kafka_bootstrap="kafka:9092",
+        clickhouse_url="http://clickhouse:8123",
+    )
+    assert settings.servers_missing("kafka") == []  # the events API needs no store
+    assert settings.servers_missing("kafka", "mongo", "clickhouse") == ["UGC_MONGO_URL"]
+    development = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert development.servers_missing("mongo", "clickhouse") == []  # `ugc dev` starts them
 
 
 def test_settings_come_from_ugc_variables(monkeypatch: pytest.MonkeyPatch) -> None:

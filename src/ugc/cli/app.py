@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from ugc import __version__
-from ugc.settings import Settings
+from ugc.settings import Server, Settings
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -69,3 +69,11 @@ def observed(settings: Settings, component: str, *, readable: bool = False) -> N
 def required(value: object, variable: str) -> None:
     if not value:
         raise typer.BadParameter(f"set {variable} (or use `ugc dev`)")
+
+
+def needs_servers(settings: Settings, *servers: Server) -> None:
+    """In production, the servers this command uses must be given: it must never
+    fall back to a local store in a container."""
+    missing = settings.servers_missing(*servers)
+    if missing:
+        raise typer.BadParameter(f"production needs real servers: set {', '.join(missing)}")

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ugc.cli.app import Refused, app, console, settings_of
+from ugc.cli.app import Refused, app, console, needs_servers, settings_of
 from ugc.cli.processes import refuse_a_held_warehouse
 from ugc.settings import Settings
 
@@ -57,6 +57,7 @@ def backup(
     from ugc.backup.archive import NotEmpty, back_up, name_now  # noqa: PLC0415
 
     settings = settings_of()
+    needs_servers(settings, "mongo", "clickhouse")
     refuse_a_held_warehouse(settings, "back it up")
     folder = to or Path("backups") / name_now()
     try:
@@ -86,6 +87,7 @@ def restore(
     from ugc.backup.archive import restore as restore_backup  # noqa: PLC0415
 
     settings = settings_of()
+    needs_servers(settings, "mongo", "clickhouse")
     refuse_a_held_warehouse(settings, "restore it")
     try:
         with _document_store(settings) as mongo_url:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ugc.cli.app import Refused, app, console, observed, required, settings_of
-from ugc.settings import Settings
+from ugc.cli.app import Refused, app, console, needs_servers, observed, required, settings_of
+from ugc.settings import Server, Settings
 
 if TYPE_CHECKING:
     from ugc.web.cors import CorsPolicy
@@ -157,10 +157,16 @@ async def _platform(settings: Settings) -> AsyncIterator[Sequence[Service]]:
 
 
 def _serve_alone(
-    component: str, port: int | None, opener: ServiceOpener, *, needs: tuple[str, str] = ("", "")
+    component: str,
+    port: int | None,
+    opener: ServiceOpener,
+    *,
+    needs: tuple[str, str] = ("", ""),
+    servers: tuple[Server, ...] = (),
 ) -> None:
     """Run one service alone, against the configured servers (production); `needs`
-    is the setting it cannot do without (`section.field`) and its variable."""
+    is the setting it cannot do without anywhere (`section.field`) and its variable,
+    `servers` those it uses, which production must name."""
     from ugc.web.server import Host, serve  # noqa: PLC0415
 
     settings = settings_of(port=port)
@@ -168,6 +174,7 @@ def _serve_alone(
     if setting:
         section, field = setting.split(".")
         required(getattr(getattr(settings, section), field), variable)
+    needs_servers(settings, *servers)
     observed(settings, f"ugc-{component}")
 
     @asynccontextmanager
@@ -190,7 +197,11 @@ def serve_events(port: PortOption = None) -> None:
     from ugc.events.app import open_events_service  # noqa: PLC0415
 
     _serve_alone(
-        "events", port, open_events_service, needs=("kafka.bootstrap", "UGC_KAFKA_BOOTSTRAP")
+        "events",
+        port,
+        open_events_service,
+        needs=("kafka.bootstrap", "UGC_KAFKA_BOOTSTRAP"),
+        servers=("kafka",),
     )
 
 
@@ -199,7 +210,13 @@ def serve_content(port: PortOption = None) -> None:
     """Run the content API alone, against the configured MongoDB (production)."""
     from ugc.content.app import open_content_service  # noqa: PLC0415
 
-    _serve_alone("content", port, open_content_service, needs=("mongo.url", "UGC_MONGO_URL"))
+    _serve_alone(
+        "content",
+        port,
+        open_content_service,
+        needs=("mongo.url", "UGC_MONGO_URL"),
+        servers=("mongo", "clickhouse"),
+    )
 
 
 @app.command()
@@ -207,7 +224,7 @@ def serve_analytics(port: PortOption = None) -> None:
     """Run the analytics API alone, against the configured ClickHouse (production)."""
     from ugc.analytics.app import open_analytics_service  # noqa: PLC0415
 
-    _serve_alone("analytics", port, open_analytics_service)
+    _serve_alone("analytics", port, open_analytics_service, servers=("clickhouse",))
 
 
 @app.command()
@@ -217,7 +234,11 @@ def serve_privacy(port: PortOption = None) -> None:
     from ugc.privacy.app import open_privacy_service  # noqa: PLC0415
 
     _serve_alone(
-        "privacy", port, open_privacy_service, needs=("kafka.bootstrap", "UGC_KAFKA_BOOTSTRAP")
+        "privacy",
+        port,
+        open_privacy_service,
+        needs=("kafka.bootstrap", "UGC_KAFKA_BOOTSTRAP"),
+        servers=("kafka", "mongo", "clickhouse"),
     )
 
 
@@ -232,6 +253,7 @@ def etl() -> None:
 
     settings = settings_of()
     required(settings.kafka.bootstrap, "UGC_KAFKA_BOOTSTRAP")
+    needs_servers(settings, "kafka", "clickhouse")
     observed(settings, "ugc-loader")
     if settings.observability.metrics_port:
         start_http_server(settings.observability.metrics_port, addr=settings.http.host)
@@ -246,6 +268,7 @@ def migrate() -> None:
     from ugc.warehouse.migrations import migrate_configured  # noqa: PLC0415
 
     settings = settings_of()
+    needs_servers(settings, "clickhouse")
     refuse_a_held_warehouse(settings)
     applied = asyncio.run(migrate_configured(settings.clickhouse, settings.data_dir))
     console.print(f"applied: {', '.join(applied) or 'nothing, the schema is current'}")

@@ -67,6 +67,13 @@ __all__ = [
 
 ENV_PREFIX = "UGC_"
 
+Server = Literal["kafka", "mongo", "clickhouse"]
+SERVER_VARIABLES: dict[str, str] = {
+    "kafka": "UGC_KAFKA_BOOTSTRAP",
+    "mongo": "UGC_MONGO_URL",
+    "clickhouse": "UGC_CLICKHOUSE_URL",
+}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -132,18 +139,21 @@ class Settings(BaseSettings):
         secret = jwt.secret.get_secret_value() if jwt.secret else None
         if secret is not None and (len(secret) < 32 or secret.lower() in _PLACEHOLDERS):
             raise ValueError("UGC_JWT_SECRET must be a random value of 32+ characters")
-        missing = [
-            name
-            for name, value in (
-                ("UGC_KAFKA_BOOTSTRAP", self.kafka.bootstrap),
-                ("UGC_MONGO_URL", self.mongo.url),
-                ("UGC_CLICKHOUSE_URL", self.clickhouse.url),
-            )
-            if not value
-        ]
-        if missing:
-            raise ValueError(f"production needs real servers: set {', '.join(missing)}")
         return self
+
+    def servers_missing(self, *servers: Server) -> list[str]:
+        """The variables of the servers a process uses that are unset. Outside
+        production none are missing: `ugc dev` starts local ones. A process gets the
+        credentials of the servers it uses only (the events API none of the stores),
+        so each command names its own."""
+        if self.environment != "production":
+            return []
+        given = {
+            "kafka": self.kafka.bootstrap,
+            "mongo": self.mongo.url,
+            "clickhouse": self.clickhouse.url,
+        }
+        return [SERVER_VARIABLES[server] for server in servers if not given[server]]
 
     def replace(self, **flat: object) -> Settings:
         """A copy with some values changed, by their flat names, validated again."""
