@@ -155,6 +155,8 @@ def edge_config(
     directory: Path, tls: Tls, names: Names, ports: Mapping[str, int], http: int, https: int
 ) -> str:
     upstreams = {f"set ${u} {u}:8000;": f"set ${u} {u}:{ports[u]};" for u in UPSTREAMS}
+    # Port 80's health check asks the events API too.
+    upstreams["set $events_ready events:8000;"] = f"set $events_ready events:{ports['events']};"
     text = rewritten(
         CONFIG.read_text(),
         {

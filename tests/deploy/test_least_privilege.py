@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -79,19 +80,36 @@ def test_each_clickhouse_user_has_only_the_rights_it_uses() -> None:
     }
 
 
-def test_every_grant_parses_as_clickhouse_reads_it(tmp_path: Path) -> None:
-    from chdb import session  # noqa: PLC0415 - the embedded ClickHouse's own parser
-
-    parser = session.Session(str(tmp_path / "chdb"))
+PARSE = """
+import json, sys
+import chdb
+for query in json.loads(sys.argv[1]):
     try:
-        for user, queries in grants().items():
-            for query in queries:
-                formatted = parser.query(f"SELECT formatQuery('{query} TO {user}')", "CSV")
-                assert str(formatted).strip().strip('"') == f"{query} TO {user}"
-        with pytest.raises(Exception, match="Syntax error"):
-            parser.query("SELECT formatQuery('GRANT SELECT, ALTER DELETED ON ugc.* TO x')")
-    finally:
-        parser.close()
+        print(json.dumps(str(chdb.query(f"SELECT formatQuery({query!r})", "CSV")).strip()))
+    except Exception as error:
+        print(json.dumps(f"error: {error}"))
+"""
+
+
+def clickhouse_reads(queries: list[str]) -> list[str]:
+    """Each query as ClickHouse's own parser formats it (or its error), in a process
+    of its own: chdb opens one data directory per process, and the tests' is open."""
+    done = subprocess.run(
+        [sys.executable, "-c", PARSE, json.dumps(queries)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    return [json.loads(line).strip('"') for line in done.stdout.splitlines()]
+
+
+def test_every_grant_parses_as_clickhouse_reads_it() -> None:
+    written = [f"{query} TO {user}" for user, queries in grants().items() for query in queries]
+    wrong = "GRANT SELECT, ALTER DELETED ON ugc.* TO x"
+
+    *parsed, refused = clickhouse_reads([*written, wrong])
+
+    assert parsed == written
+    assert refused.startswith("error:")
+    assert "Syntax error" in refused
 
 
 def test_every_password_a_user_reads_is_given_to_every_clickhouse_node(stack: Stack) -> None:

@@ -234,6 +234,19 @@ async def test_http_is_redirected_to_https_and_the_edge_answers_health(front: Fr
     assert redirected.status_code == 301
     assert redirected.headers["location"] == "https://127.0.0.1/api/v1/events?x=1"
     assert health.status_code == 200
+    assert health.json()["status"] == "ready"  # the events API's own readiness
+
+
+async def test_health_follows_the_events_api_and_liveness_is_nginx_alone(front: Front) -> None:
+    await front.servers.aclose()  # the APIs go
+    async with client(front.edge.http) as plain, client(front.edge.https) as tls:
+        answers = [await plain.get("/healthz"), await tls.get("/healthz")]
+        alive = [await plain.get("/livez"), await tls.get("/livez")]
+
+    assert [a.status_code for a in answers] == [503, 503]
+    assert "events API" in answers[0].json()["detail"]
+    assert_problem(answers[1], 503)
+    assert [a.status_code for a in alive] == [200, 200]
 
 
 async def test_a_recreated_api_is_found_at_its_new_address(
