@@ -3,7 +3,8 @@
 # run again: the log retention policy, the index template that uses it, the
 # kibana_system password, Logstash's own writer, then the dashboard once Kibana
 # answers.
-#   ELASTICSEARCH_URL, KIBANA_URL, ELASTIC_PASSWORD, KIBANA_PASSWORD, LOGSTASH_PASSWORD
+#   ELASTICSEARCH_URL, KIBANA_URL, ELASTIC_PASSWORD, KIBANA_PASSWORD, LOGSTASH_PASSWORD,
+#   ELASTIC_MONITOR_PASSWORD
 #   ELK_DIR (default /elk), ELK_WAIT_S (default 600): how long to wait for Kibana
 set -eu
 
@@ -12,6 +13,7 @@ set -eu
 : "${ELASTIC_PASSWORD:?set ELASTIC_PASSWORD}"
 : "${KIBANA_PASSWORD:?set KIBANA_PASSWORD}"
 : "${LOGSTASH_PASSWORD:?set LOGSTASH_PASSWORD}"
+: "${ELASTIC_MONITOR_PASSWORD:?set ELASTIC_MONITOR_PASSWORD}"
 : "${ELK_DIR:=/elk}"
 : "${ELK_WAIT_S:=600}"
 
@@ -40,6 +42,14 @@ curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/role/ugc_logs_writer" 
 curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/user/ugc_logstash" \
   -H "$json" \
   --data-binary "{\"password\":\"$LOGSTASH_PASSWORD\",\"roles\":[\"ugc_logs_writer\"]}" >/dev/null
+
+# The metrics exporter reads cluster and index statistics as ugc_monitor, no data.
+step "role ugc_metrics_reader and user ugc_monitor"
+curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/role/ugc_metrics_reader" \
+  -H "$json" --data-binary "@$ELK_DIR/elasticsearch/metrics-reader-role.json" >/dev/null
+curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/user/ugc_monitor" \
+  -H "$json" \
+  --data-binary "{\"password\":\"$ELASTIC_MONITOR_PASSWORD\",\"roles\":[\"ugc_metrics_reader\"]}" >/dev/null
 
 # Kibana answers /api/status with 401 to anonymous callers once security is on:
 # ask as elastic, or this waits forever.

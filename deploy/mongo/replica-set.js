@@ -34,6 +34,14 @@ const users = [
   { user: "content", password: "MONGO_CONTENT_PASSWORD", roles: [{ role: "readWrite", db: "ugc" }] },
   { user: "privacy", password: "MONGO_PRIVACY_PASSWORD", roles: [{ role: "readWrite", db: "ugc" }] },
   {
+    user: "monitor",
+    password: "MONGO_MONITOR_PASSWORD",
+    roles: [
+      { role: "clusterMonitor", db: "admin" },
+      { role: "read", db: "local" },
+    ],
+  },
+  {
     user: "backup",
     password: "MONGO_BACKUP_PASSWORD",
     roles: [

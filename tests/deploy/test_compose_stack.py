@@ -324,3 +324,30 @@ def test_every_container_rotates_its_log_and_the_servers_stop_cleanly(stack: Sta
     for prefix, at_least in (("kafka", 120), ("clickhouse", 120), ("mongo", 60)):
         for name in named(stack, prefix):
             assert _seconds(stack["services"][name].get("stop_grace_period")) >= at_least, name
+
+
+def test_prometheus_scrapes_every_server_where_it_serves_its_metrics(stack: Stack) -> None:
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    static = {
+        job["job_name"]: [t for group in job.get("static_configs", []) for t in group["targets"]]
+        for job in config["scrape_configs"]
+    }
+    for job, xml in (("clickhouse", "cluster.xml"), ("clickhouse-keeper", "keeper.xml")):
+        port = ET.parse(DEPLOY / "clickhouse" / xml).getroot().findtext("prometheus/port")
+        assert static[job] == [f"{host}:{port}" for host in named(stack, job)]
+    exporters = {
+        "kafka": "kafka-exporter",
+        "mongodb": "mongodb-exporter",
+        "elasticsearch": "elasticsearch-exporter",
+        "node": "node-exporter",
+    }
+    for job, service in exporters.items():
+        (target,) = static[job]
+        assert target.split(":")[0] == service
+        assert service in stack["services"]
+    # The exporters log in as monitoring users, never as an owner.
+    mongo = urlsplit(stack["services"]["mongodb-exporter"]["environment"]["MONGODB_URI"])
+    assert mongo.username == "monitor"
+    assert (
+        stack["services"]["elasticsearch-exporter"]["environment"]["ES_USERNAME"] == "ugc_monitor"
+    )

@@ -72,6 +72,7 @@ def setup(base: str, wait_s: int) -> subprocess.CompletedProcess[str]:
         "ELASTIC_PASSWORD": PASSWORD,
         "KIBANA_PASSWORD": "kibana-pw",
         "LOGSTASH_PASSWORD": "logstash-pw",
+        "ELASTIC_MONITOR_PASSWORD": "monitor-pw",
         "ELK_DIR": str(ELK),
         "ELK_WAIT_S": str(wait_s),
     }
@@ -99,6 +100,15 @@ def test_setup_installs_retention_template_password_and_dashboard(elastic: str) 
     assert json.loads(calls["PUT", "/es/_security/user/ugc_logstash"]) == {
         "password": "logstash-pw",
         "roles": ["ugc_logs_writer"],
+    }
+    reader = json.loads(calls["PUT", "/es/_security/role/ugc_metrics_reader"])
+    assert reader == {
+        "cluster": ["monitor"],
+        "indices": [{"names": ["*"], "privileges": ["monitor"]}],
+    }
+    assert json.loads(calls["PUT", "/es/_security/user/ugc_monitor"]) == {
+        "password": "monitor-pw",
+        "roles": ["ugc_metrics_reader"],
     }
     assert ("GET", "/kibana/api/status") in calls
     dashboard = calls["POST", "/kibana/api/saved_objects/_import?overwrite=true"]

@@ -155,6 +155,7 @@ PASSWORDS = {
     "MONGO_CONTENT_PASSWORD": "c-pw",
     "MONGO_PRIVACY_PASSWORD": "p-pw",
     "MONGO_BACKUP_PASSWORD": "b-pw",
+    "MONGO_MONITOR_PASSWORD": "m-pw",
 }
 
 
@@ -175,6 +176,10 @@ def test_mongo_users_are_made_with_their_roles_and_their_passwords_set_again() -
     made = {user: (pwd, roles) for kind, user, pwd, roles in first["calls"] if kind == "create"}
     assert made["content"] == ("c-pw", [{"role": "readWrite", "db": "ugc"}])
     assert made["privacy"] == ("p-pw", [{"role": "readWrite", "db": "ugc"}])
+    assert made["monitor"] == (
+        "m-pw",
+        [{"role": "clusterMonitor", "db": "admin"}, {"role": "read", "db": "local"}],
+    )
     backup_roles = {(r["role"], r["db"]) for r in made["backup"][1]}
     assert backup_roles == {
         ("backup", "admin"),
