@@ -1,11 +1,13 @@
 # The ugc image: every process of the platform, chosen by the command (`ugc ...`).
-FROM python:3.12-slim AS build
+# Exact base images, and every runtime package at the version the tests ran
+# (requirements.lock, written by `make lock`).
+FROM python:3.12.8-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY src ./src
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --constraint requirements.lock --wheel-dir /wheels .
 
-FROM python:3.12-slim
+FROM python:3.12.8-slim-bookworm
 RUN useradd --system --uid 10001 --no-create-home ugc \
     # A fresh volume mounted here takes this owner: `ugc backup --to /backups/...`
     && mkdir /backups && chown 10001 /backups

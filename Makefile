@@ -2,24 +2,27 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit integration check-deploy fuzz research lint typecheck format bench-ingest bench-content bench-strangers bench-etl bench-erasure clean
+.PHONY: help install run test unit integration check-deploy fuzz research lint typecheck format bench-ingest bench-content bench-strangers bench-etl bench-erasure clean lock
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "ugc needs Python 3.11+; set PYTHON=python3.x"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
-	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[local,dev,research]'
+	$(BIN)/python -m pip install $(PIP_FLAGS) --constraint requirements.lock -e '.[local,dev,research]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP) ## Create .venv and install ugc with the local servers and dev tools
+
+lock: install ## Pin the image's runtime packages at the versions installed (requirements.lock)
+	$(BIN)/python -m tests.deploy.image_lock > requirements.lock.new && mv requirements.lock.new requirements.lock
 
 run: install ## Start the local platform (broker, document store, ClickHouse, APIs)
 	$(BIN)/ugc dev

@@ -50,13 +50,18 @@ def test_hadolint_passes_the_dockerfile(tmp_path: Path) -> None:
 
 def test_the_image_ships_only_what_it_builds_from() -> None:
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
-    assert ignored[ignored.index("*") + 1 :][:3] == ["!pyproject.toml", "!README.md", "!src/"]
+    assert ignored[ignored.index("*") + 1 :][:4] == [
+        "!pyproject.toml",
+        "!requirements.lock",
+        "!README.md",
+        "!src/",
+    ]
 
 
 def test_actionlint_passes_the_workflow(tmp_path: Path) -> None:
     run(tool("actionlint"), WORKFLOW)
     broken = tmp_path / "ci.yml"
-    broken.write_text(WORKFLOW.read_text().replace("needs: test", "needs: tests"))
+    broken.write_text(WORKFLOW.read_text().replace("needs: [test, image]", "needs: [tests, image]"))
     refused(tool("actionlint"), broken)
 
 
