@@ -99,7 +99,8 @@ def check(text: str, directory: Path) -> str:
 
 
 class Names:
-    """A DNS server for A records on a UDP port of 127.0.0.1; `answers` may change."""
+    """A DNS server for A records on a UDP port of 127.0.0.1; `answers` (a name's
+    address, or several joined by commas) may change."""
 
     def __init__(self, answers: dict[str, str]) -> None:
         self.answers = answers
@@ -133,14 +134,16 @@ class Names:
         kind = struct.unpack("!H", query[at + 1 : at + 3])[0]
         name = ".".join(labels).lower()
         self.asked.append(name)
-        address = self.answers.get(name)
-        flags = 0x8180 if address else 0x8183  # an answer, or NXDOMAIN
-        found = address is not None and kind == 1
-        header = query[:2] + struct.pack("!HHHHH", flags, 1, int(found), 0, 0)
-        if not found or address is None:
-            return header + question
-        record = struct.pack("!HHHIH", 0xC00C, 1, 1, 1, 4) + socket.inet_aton(address)
-        return header + question + record
+        # "a,b": a name with several A records, as Docker's DNS answers for replicas.
+        addresses = [a for a in self.answers.get(name, "").split(",") if a]
+        flags = 0x8180 if addresses else 0x8183  # an answer, or NXDOMAIN
+        found = addresses if kind == 1 else []
+        header = query[:2] + struct.pack("!HHHHH", flags, 1, len(found), 0, 0)
+        records = b"".join(
+            struct.pack("!HHHIH", 0xC00C, 1, 1, 1, 4) + socket.inet_aton(address)
+            for address in found
+        )
+        return header + question + records
 
 
 @dataclass(frozen=True)

@@ -273,3 +273,40 @@ async def test_a_recreated_api_is_found_at_its_new_address(
                 await asyncio.sleep(0.1)
     assert statuses[-1] == 200, statuses
     assert "analytics" in front.names.asked
+
+
+async def test_a_replica_replaced_while_players_post_costs_no_request(
+    front: Front, warehouse: ChdbSink, token_for: Callable[..., str]
+) -> None:
+    """The rolling upgrade of docs/operations.md: a new replica joins, the old one
+    drains and goes while events keep coming, and every one is accepted once."""
+    auth = {"Authorization": f"Bearer {token_for('nika')}"}
+    new = front.settings.replace(host="127.0.0.12", port=front.ports["events"])
+    statuses: list[int] = []
+    async with serving("events", new, warehouse), client(front.edge.https) as edge:
+
+        async def post(positions: range) -> None:
+            for position in positions:
+                answer = await edge.post(
+                    "/api/v1/events", json=play(position_sec=position), headers=auth
+                )
+                statuses.append(answer.status_code)
+
+        front.names.answers["events"] = f"{ADDRESSES['events']},127.0.0.12"  # both replicas
+        # nginx asks again at a request past its answer's second: post until it has.
+        asked = front.names.asked.count("events")
+        position = 0
+        while front.names.asked.count("events") == asked:
+            assert position < 400, "nginx never asked for the events API's name again"
+            await post(range(position, position + 1))
+            position += 1
+        await post(range(position, 40))
+        # The old replica is stopped (it drains what it holds) while players post ...
+        await asyncio.gather(front.servers.aclose(), post(range(40, 120)))
+        # ... and once removed, Docker's DNS stops naming it.
+        front.names.answers["events"] = "127.0.0.12"
+        await post(range(120, 160))
+
+    assert statuses == [202] * 160
+    found = await read_events(front.settings.kafka.bootstrap or "", front.settings.kafka.topic, 160)
+    assert sorted(e["position_sec"] for _, e in found) == list(range(160))
