@@ -78,6 +78,17 @@ def test_a_missing_setting_says_which_variable_to_set(tmp_path: Path) -> None:
     assert "UGC_KAFKA_BOOTSTRAP" in line
 
 
+def test_production_names_the_server_a_command_uses_and_lacks(tmp_path: Path) -> None:
+    production = {"UGC_ENVIRONMENT": "production", "UGC_JWT_SECRET": "s" * 40}
+    done = ugc("serve-analytics", cwd=tmp_path, **production)
+
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert "production needs real servers: set UGC_CLICKHOUSE_URL" in line
+    # No local store falls in for it: nothing was made in the data directory.
+    assert not (tmp_path / ".ugc" / "clickhouse").exists()
+
+
 def test_a_server_that_does_not_answer_is_exit_69_and_one_line(tmp_path: Path) -> None:
     nobody = f"127.0.0.1:{free_port()}"
     done = ugc("dead-letters", "list", cwd=tmp_path, UGC_KAFKA_BOOTSTRAP=nobody)
