@@ -74,7 +74,7 @@ def grants() -> dict[str, list[str]]:
 
 def test_each_clickhouse_user_has_only_the_rights_it_uses() -> None:
     assert grants() == {
-        "loader": ["GRANT SELECT, INSERT, ALTER DELETE ON ugc.*"],
+        "loader": ["GRANT SELECT, INSERT, ALTER DELETE ON ugc.*", "GRANT CLUSTER ON *.*"],
         "analytics": ["GRANT SELECT ON ugc.*", "GRANT INSERT ON ugc.continue_watching_hidden"],
         "reader": ["GRANT SELECT ON ugc.*"],
     }
