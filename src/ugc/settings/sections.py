@@ -12,6 +12,9 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from ugc.settings.sharding import Epoch
+from ugc.settings.sharding import parse as parse_sharding
+
 _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 KIB = 1024
 MIB = 1024 * KIB
@@ -126,11 +129,27 @@ class ClickHouseSettings(Section):
     database: str = Field(default="ugc", pattern=_IDENTIFIER)
     # Set for a ClickHouse cluster: tables become Replicated + Distributed.
     cluster: str | None = Field(default=None, pattern=_IDENTIFIER)
+    # The cluster's shard count and its history, once a shard was added:
+    # "2; 3 from 2027-01-10T00:00:00Z" (ugc.warehouse.sharding). Unset: placed by
+    # cityHash64(user_id) over however many shards the cluster has.
+    sharding: str | None = None
     events_ttl_days: int = Field(default=730, ge=1)
     # `ugc backup` on a server: the disk, configured on every node, the backup is
     # written to. On a cluster it must be one storage all nodes share (S3, or one
     # volume mounted on each): each replica writes only its share of the parts.
     backup_disk: str = Field(default="backups", pattern=_IDENTIFIER)
+
+    @field_validator("sharding")
+    @classmethod
+    def _sharding_reads(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # unset, or set empty (compose passes `${VAR:-}` on)
+        parse_sharding(value)  # a ShardingSpecError (a ValueError) says what is wrong
+        return value
+
+    @property
+    def shard_epochs(self) -> tuple[Epoch, ...] | None:
+        return parse_sharding(self.sharding) if self.sharding else None
 
 
 class LoaderSettings(Section):

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from ugc.errors import NotSetUp
 from ugc.settings import ClickHouseSettings
+from ugc.settings.sharding import Epoch
 from ugc.warehouse.connect import open_sink
+from ugc.warehouse.sharding import kept, placed
 from ugc.warehouse.sink import EventSink
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,10 @@ def statements(settings: ClickHouseSettings) -> list[tuple[str, str]]:
             text = text.replace(name, value)
         pieces = [p.strip() for p in _STATEMENT_END.split(text) if _without_comments(p)]
         if settings.cluster:
-            cluster = settings.cluster
-            pieces = [c.replace("{cluster}", cluster) for p in pieces for c in for_cluster(p)]
+            cluster, epochs = settings.cluster, settings.shard_epochs
+            pieces = [
+                c.replace("{cluster}", cluster) for p in pieces for c in for_cluster(p, epochs)
+            ]
         stem = sql_file.name.removesuffix(".sql")
         found += [(f"{stem}#{number}", piece) for number, piece in enumerate(pieces)]
     return found
@@ -52,11 +56,15 @@ _TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\S+)\.(\w+)")
 _VIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\S+)\.(\w+) TO (\S+)\.(\w+)")
 _ENGINE = re.compile(r"ENGINE = (\w*MergeTree)\b")
 _SHARD = re.compile(r"--\s*shard by:\s*(.+)")
+_PLACED = re.compile(r"--\s*placed by:\s*(\w+)")
 _ALTER = re.compile(r"ALTER TABLE (\S+)\.(\w+) ")
 
 
-def for_cluster(statement: str) -> list[str]:
-    """One statement for a single server, as the statements a cluster needs."""
+def for_cluster(statement: str, epochs: tuple[Epoch, ...] | None = None) -> list[str]:
+    """One statement for a single server, as the statements a cluster needs; with
+    `epochs` (a shard was added), each table placed as `ugc.warehouse.sharding`
+    says. The Distributed table is made again every time (`OR REPLACE`, an atomic
+    swap of metadata): its sharding key follows the settings."""
     if alter := _ALTER.search(statement):
         # The local tables hold the data; the Distributed one must know the column too
         # (but not a MergeTree setting, which it does not have).
@@ -85,8 +93,11 @@ def for_cluster(statement: str) -> list[str]:
     local = re.sub(r"non_replicated_deduplication_window = \d+,\s*", "", local)
     shard = _SHARD.search(statement)
     key = shard.group(1).strip() if shard else "rand()"
+    if shard and epochs:
+        by_time = _PLACED.search(statement)
+        key = placed(key, by_time.group(1), epochs) if by_time else kept(key, epochs)
     distributed = (
-        f"CREATE TABLE IF NOT EXISTS {database}.{name} ON CLUSTER {{cluster}} "
+        f"CREATE OR REPLACE TABLE {database}.{name} ON CLUSTER {{cluster}} "
         f"AS {database}.{name}_local\n"
         f"ENGINE = Distributed({{cluster}}, {database}, {name}_local, {key})"
     )
@@ -133,6 +144,7 @@ async def migrate(sink: EventSink, settings: ClickHouseSettings) -> list[str]:
     """
     database = settings.database
     on_cluster = f" ON CLUSTER {settings.cluster}" if settings.cluster else ""
+    await _check_shards(sink, settings)
     await sink.execute(f"CREATE DATABASE IF NOT EXISTS {database}{on_cluster}")
     await sink.execute(record_table(settings))
     done = await _applied(sink, database)
@@ -149,6 +161,29 @@ async def migrate(sink: EventSink, settings: ClickHouseSettings) -> list[str]:
         applied.append(version)
         log.info("applied ClickHouse migration %s", version)
     return applied
+
+
+class ShardsDisagree(NotSetUp):
+    pass
+
+
+async def _check_shards(sink: EventSink, settings: ClickHouseSettings) -> None:
+    """With a sharding history, the cluster must have the shards its last epoch
+    names: rows would be placed on shards that are not there, or not on new ones."""
+    epochs = settings.shard_epochs
+    if not settings.cluster or not epochs:
+        return
+    found = await sink.query(
+        "SELECT max(shard_num) AS shards FROM system.clusters WHERE cluster = {c:String}",
+        {"c": settings.cluster},
+    )
+    shards = int(found[0]["shards"]) if found else 0
+    if shards != epochs[-1].shards:
+        raise ShardsDisagree(
+            f"the cluster {settings.cluster} has {shards} shards, but UGC_CLICKHOUSE_SHARDING "
+            f"ends with {epochs[-1].shards}: list every shard in cluster.xml on every node "
+            "(the new ones last), or correct the setting, then run `ugc migrate` again"
+        )
 
 
 async def _applied(sink: EventSink, database: str) -> set[str]:

@@ -3,6 +3,7 @@
 -- ReplacingMergeTree collapses a replayed or retried event_id (same film and
 -- user, so the same sorting key); read with FINAL where duplicates would count.
 -- shard by: cityHash64(user_id)
+-- placed by: received_at (once a shard was added: ugc.warehouse.sharding)
 -- Partitions follow the server's receive time, so a client clock can never make
 -- an insert touch hundreds of partitions.
 CREATE TABLE IF NOT EXISTS {database}.events
