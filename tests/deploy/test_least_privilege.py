@@ -209,3 +209,17 @@ def test_logstash_writes_as_its_own_user_not_as_elastic(stack: Stack) -> None:
     assert 'password => "${ELASTICSEARCH_PASSWORD}"' in pipeline
     setup = stack["services"]["elk-setup"]["environment"]
     assert setup["LOGSTASH_PASSWORD"] == environment["ELASTICSEARCH_PASSWORD"]
+
+
+def test_only_a_read_only_proxy_holds_the_docker_socket(stack: Stack) -> None:
+    holders = [
+        name
+        for name, service in stack["services"].items()
+        if any(v["source"] == "/var/run/docker.sock" for v in service.get("volumes", []))
+    ]
+    assert holders == ["docker-socket-proxy"]
+    proxy = stack["services"]["docker-socket-proxy"]["environment"]
+    assert proxy == {"CONTAINERS": "1", "POST": "0"}  # the proxy's default refuses the rest
+    beats = (DEPLOY / "elk" / "filebeat" / "filebeat.yml").read_text()
+    assert 'host: "tcp://docker-socket-proxy:2375"' in beats
+    assert "docker.sock" not in beats
