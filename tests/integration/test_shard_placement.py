@@ -1,4 +1,5 @@
-"""The sharding keys a cluster's Distributed tables get once a shard is added,
+"""The statements a cluster gets, parsed by ClickHouse itself (chdb), and the
+sharding keys its Distributed tables get once a shard is added,
 evaluated by ClickHouse itself (chdb): what was placed before the switch stays
 where it is, a replay lands where its first copy did, new rows spread over every
 shard. Distributed sends a row to shard `key % (sum of weights)`, 3 here."""
@@ -7,9 +8,12 @@ from __future__ import annotations
 
 import pytest
 
+from ugc.settings import Settings
 from ugc.settings.sharding import parse
 from ugc.warehouse.embedded import ChdbSink
+from ugc.warehouse.migrations import statements
 from ugc.warehouse.sharding import kept, placed
+from ugc.warehouse.sink import SinkError
 
 pytestmark = pytest.mark.integration
 
@@ -42,3 +46,18 @@ async def test_rows_stay_replays_meet_their_first_copy_and_new_rows_spread(
     assert 0.5 < moved / len(after) < 0.8
     # One row of state per viewer never leaves the first two shards.
     assert all(r["state_shard"] == r["shard_of_two"] for r in found)
+
+
+async def test_every_statement_a_cluster_gets_parses_as_clickhouse_reads_it(
+    warehouse: ChdbSink,
+) -> None:
+    """chdb runs no cluster, but its parser is the server's: every statement
+    `ugc migrate` sends to one, before and after a shard was added, parses."""
+    base = Settings(_env_file=None, clickhouse_cluster="main")  # type: ignore[call-arg]
+    added = base.replace(clickhouse_sharding="2; 3 from 2027-01-10T00:00:00Z")
+    for settings in (base, added):
+        for version, sql in statements(settings.clickhouse):
+            found = await warehouse.query("SELECT formatQuery({sql:String}) AS q", {"sql": sql})
+            assert found[0]["q"], version
+    with pytest.raises(SinkError):
+        await warehouse.query("SELECT formatQuery({sql:String}) AS q", {"sql": "CREATE TABEL x"})
