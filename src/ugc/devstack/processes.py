@@ -19,10 +19,16 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Linux: the kernel sends SIGTERM to the child when its parent dies, even by SIGKILL."""
+    """Linux: the kernel kills the child when its parent dies, even by SIGKILL.
+
+    An orderly exit stops every child first (SIGTERM, then SIGKILL); this fires
+    only when the parent could not, and then a child must not outlive it holding
+    its port and its data directory: a server that ignored or hung on a SIGTERM
+    did. SIGKILL loses nothing acknowledged, as every server here keeps what it
+    acknowledged across a crash."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError:
         pass
 
