@@ -5,13 +5,14 @@ the read; other processes' writes show when the window ends."""
 from __future__ import annotations
 
 import dataclasses
-import time
 import uuid
+from collections.abc import Awaitable, Callable
+from uuid import UUID
 
 import pytest
 
 from tests.unit.fakes.content import fake_stores
-from ugc.content.first_pages import FirstPages
+from ugc.content.first_pages import FirstPages, Listing
 from ugc.content.models import Review, ReviewIn, ReviewSort, VoteValue
 from ugc.content.ports import ReviewPages
 from ugc.content.service import ContentService
@@ -40,14 +41,27 @@ class CountedPages:
         return found
 
 
-def two_processes(ttl_s: float) -> tuple[ContentService, ContentService, CountedPages]:
+class Clock:
+    """The time the kept pages see, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def two_processes(
+    ttl_s: float, clock: Clock | None = None
+) -> tuple[ContentService, ContentService, CountedPages]:
     """Two services on the same stores, as two API processes on one database."""
     stores = fake_stores()
     counted = CountedPages(stores.review_pages)
     ours = dataclasses.replace(stores, review_pages=counted)
+    clock = clock or Clock()
     return (
-        ContentService(ours, first_pages=FirstPages(ttl_s=ttl_s)),
-        ContentService(stores, first_pages=FirstPages(ttl_s=ttl_s)),
+        ContentService(ours, first_pages=FirstPages(ttl_s=ttl_s, clock=clock)),
+        ContentService(stores, first_pages=FirstPages(ttl_s=ttl_s, clock=clock)),
         counted,
     )
 
@@ -101,10 +115,11 @@ async def test_a_read_a_write_overtook_is_not_kept() -> None:
 
 
 async def test_other_processes_writes_show_when_the_window_ends() -> None:
-    ours, theirs, _ = two_processes(ttl_s=0.05)
+    clock = Clock()
+    ours, theirs, _ = two_processes(ttl_s=5, clock=clock)
     await first_page(ours)
     await theirs.write_review(user_id="bob", film_id=FILM, review=ReviewIn(text=TEXT))
-    time.sleep(0.06)
+    clock.now = 5.0
     assert (await first_page(ours)).total == 1
 
 
@@ -116,10 +131,11 @@ async def test_nothing_is_kept_with_a_window_of_zero() -> None:
 
 
 async def test_a_page_asked_for_late_in_its_window_is_served_and_read_again_behind() -> None:
-    ours, theirs, counted = two_processes(ttl_s=0.4)
+    clock = Clock()
+    ours, theirs, counted = two_processes(ttl_s=5, clock=clock)
     await first_page(ours)
     await theirs.write_review(user_id="bob", film_id=FILM, review=ReviewIn(text=TEXT))
-    time.sleep(0.37)  # past nine tenths of the window: due to be read again
+    clock.now = 4.6  # past nine tenths of the window: due to be read again
     assert (await first_page(ours)).total == 0  # answered from memory, no wait ...
     await ours.first_pages.reading.settle()
     assert counted.reads == 2  # ... while the page was read again behind it
@@ -128,12 +144,44 @@ async def test_a_page_asked_for_late_in_its_window_is_served_and_read_again_behi
 
 
 async def test_a_read_ahead_a_write_here_overtook_is_not_kept() -> None:
-    ours, _, counted = two_processes(ttl_s=0.4)
+    clock = Clock()
+    ours, _, counted = two_processes(ttl_s=5, clock=clock)
     await first_page(ours)
-    time.sleep(0.37)
+    clock.now = 4.6
     write = ours.write_review(user_id="alice", film_id=FILM, review=ReviewIn(text=TEXT))
     counted.during.append(write)  # the write commits while the page is read again
     assert (await first_page(ours)).total == 0
     await ours.first_pages.reading.settle()
     assert (await first_page(ours)).total == 1
     assert counted.reads == 3  # the overtaken read was dropped, the page read anew
+
+
+async def test_pages_filled_together_are_read_again_spread_over_the_window() -> None:
+    """What Recent's spread expiry did for them: 200 films' pages filled at once
+    are due again between 70% and 90% of the window, not all at one instant."""
+    clock = Clock()
+    pages = FirstPages(ttl_s=1.0, films=1_000, clock=clock)
+    reads: list[UUID] = []
+
+    def reader(film: UUID) -> Callable[[], Awaitable[Page[Review]]]:
+        async def read() -> Page[Review]:
+            reads.append(film)
+            return Page[Review](items=[], total=0, next_cursor=None)
+
+        return read
+
+    films = [uuid.uuid4() for _ in range(200)]
+    listing = Listing(ReviewSort.newest, verified=False, limit=20)
+
+    async def due_at(now: float) -> int:
+        clock.now, before = now, len(reads)
+        for film in films:
+            await pages.first(film, listing, reader(film))
+        await pages.reading.settle()
+        return len(reads) - before
+
+    assert await due_at(0.0) == 200  # filled
+    assert await due_at(0.69) == 0
+    early = await due_at(0.8)
+    assert 20 < early < 180
+    assert await due_at(0.95) == 200 - early  # the rest, each read again once

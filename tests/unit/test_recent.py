@@ -32,23 +32,3 @@ def test_a_read_that_a_write_overtook_is_not_kept() -> None:
     since = recent.stamp()
     recent.put("film", 2, read_since=since)
     assert recent.get("film") == 2
-
-
-def test_entries_filled_together_expire_spread_over_the_second_half(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    now = [0.0]
-    monkeypatch.setattr("ugc.content.store.recent.time.monotonic", lambda: now[0])
-    recent: Recent[int, int] = Recent(ttl_s=1.0, size=1000, jitter=0.5)
-    for key in range(200):
-        recent.put(key, key)
-
-    def kept() -> int:
-        return sum(recent.get(key) == key for key in range(200))
-
-    now[0] = 0.49
-    assert kept() == 200
-    now[0] = 0.75
-    assert 20 < kept() < 180
-    now[0] = 1.0
-    assert kept() == 0

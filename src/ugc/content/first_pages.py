@@ -14,12 +14,14 @@ verified only, its size) for at most `ttl_s`:
 - other processes' writes, and votes moving a review not shown onto a first
   page, show within `ttl_s`;
 - the first request past 70-90% of the window (spread, so pages filled
-  together are not read again together) is still answered from
-  memory, and the page is read again in the background: a page read often never
-  makes a viewer wait for the database. Only a page nobody asked for in the
-  rest of its window, or one this process wrote to, is read on a request.
+  together are not read again together) is still answered from memory, and the
+  page is read again in the background: a page read often never makes a viewer
+  wait for the database. Only a page nobody asked for in the rest of its
+  window, or one this process wrote to, is read on a request.
 
-Later pages are never kept: their cursor already pins what they show.
+The pages of a film are one entry of a `Recent`, which voids a read that a
+forget of the film overtook. Later pages are never kept: their cursor already
+pins what they show.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from uuid import UUID
 
 from ugc.content.background import Background
 from ugc.content.models import Review, ReviewSort
+from ugc.content.store.recent import Recent
 from ugc.web.cursor import Page
 
 Read = Callable[[], Awaitable[Page[Review]]]
@@ -53,15 +56,20 @@ class _Kept:
 
 
 class FirstPages:
-    def __init__(self, *, ttl_s: float, films: int = 2_000, reads_at_once: int = 4) -> None:
+    def __init__(
+        self,
+        *,
+        ttl_s: float,
+        films: int = 2_000,
+        reads_at_once: int = 4,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.enabled = ttl_s > 0
         self._ttl = ttl_s
-        self._size = films * 4
-        self._kept: OrderedDict[tuple[str, Listing], _Kept] = OrderedDict()
-        self._listings: dict[str, set[Listing]] = {}
-        # A read that began before a forget of its film is not kept.
-        self._epoch = 0
-        self._forgotten: OrderedDict[str, int] = OrderedDict()
+        self._clock = clock
+        self._pages: Recent[str, dict[Listing, _Kept]] = Recent(
+            ttl_s=ttl_s, size=films, clock=clock
+        )
         # The film of each review a kept page shows: a vote names only the review.
         self._film_of: OrderedDict[str, str] = OrderedDict()
         self._reviews_kept = films * 100
@@ -71,50 +79,34 @@ class FirstPages:
         """The listing's first page: kept, or `read` (and kept)."""
         if not self.enabled:
             return await read()
-        key = (str(film_id), listing)
-        kept = self._kept.get(key)
-        now = time.monotonic()
+        film = str(film_id)
+        kept = (self._pages.get(film) or {}).get(listing)
+        now = self._clock()
         if kept is not None and now < kept.ends_at:
             if now >= kept.read_again_at:
                 kept.read_again_at = kept.ends_at  # one read ahead per page
-                self.reading.soon(key, lambda: self._read(key, read))
+                self.reading.soon((film, listing), lambda: self._read(film, listing, read))
             return kept.page
-        return await self._read(key, read)
+        return await self._read(film, listing, read)
 
-    async def _read(self, key: tuple[str, Listing], read: Read) -> Page[Review]:
-        since = self._epoch
+    async def _read(self, film: str, listing: Listing, read: Read) -> Page[Review]:
+        since = self._pages.stamp()
         page = await read()
-        if self._forgotten.get(key[0], -1) <= since:  # no write here overtook the read
-            self._keep(key, page)
-        return page
-
-    def _keep(self, key: tuple[str, Listing], page: Page[Review]) -> None:
-        now = time.monotonic()
+        now = self._clock()
         spread = 0.7 + 0.2 * random.random()  # noqa: S311 - not secret
-        self._kept[key] = _Kept(page, now + self._ttl * spread, now + self._ttl)
-        self._kept.move_to_end(key)
-        film, listing = key
-        self._listings.setdefault(film, set()).add(listing)
-        while len(self._kept) > self._size:
-            (old_film, old_listing), _ = self._kept.popitem(last=False)
-            self._listings.get(old_film, set()).discard(old_listing)
+        kept = _Kept(page, now + self._ttl * spread, now + self._ttl)
+        # Voided when a write here overtook the read: the film's other pages stay.
+        self._pages.put(film, (self._pages.get(film) or {}) | {listing: kept}, read_since=since)
         for review in page.items:
             self._film_of[review.id] = film
             self._film_of.move_to_end(review.id)
         while len(self._film_of) > self._reviews_kept:
             self._film_of.popitem(last=False)
+        return page
 
     def forget(self, film_id: UUID | str) -> None:
-        if not self.enabled:
-            return
-        film = str(film_id)
-        for listing in self._listings.pop(film, set()):
-            self._kept.pop((film, listing), None)
-        self._epoch += 1
-        self._forgotten[film] = self._epoch
-        self._forgotten.move_to_end(film)
-        if len(self._forgotten) > self._size:
-            self._forgotten.popitem(last=False)
+        if self.enabled:
+            self._pages.forget(str(film_id))
 
     def forget_review(self, review_id: str) -> None:
         """Forget the pages of the film whose kept pages show this review, if any."""

@@ -9,9 +9,9 @@ or the write's own process would serve the old value for `ttl_s`.
 
 from __future__ import annotations
 
-import random
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -19,12 +19,11 @@ V = TypeVar("V")
 
 
 class Recent(Generic[K, V]):
-    def __init__(self, *, ttl_s: float, size: int, jitter: float = 0.0) -> None:
-        """`jitter`: each entry lives between (1 - jitter) * ttl_s and ttl_s, so that
-        entries filled together do not all expire together and send every read of
-        them to the database at once."""
+    def __init__(
+        self, *, ttl_s: float, size: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._ttl = ttl_s
-        self._jitter = jitter
+        self._clock = clock
         self._size = size
         self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
         self._epoch = 0
@@ -35,7 +34,7 @@ class Recent(Generic[K, V]):
         if entry is None:
             return None
         expires, value = entry
-        if time.monotonic() >= expires:
+        if self._clock() >= expires:
             del self._entries[key]
             return None
         return value
@@ -47,8 +46,7 @@ class Recent(Generic[K, V]):
     def put(self, key: K, value: V, *, read_since: int | None = None) -> None:
         if read_since is not None and self._forgotten.get(key, -1) > read_since:
             return  # written meanwhile: what was read may be older than the write
-        ttl = self._ttl * (1 - self._jitter * random.random())  # noqa: S311 - not secret
-        self._entries[key] = (time.monotonic() + ttl, value)
+        self._entries[key] = (self._clock() + self._ttl, value)
         self._entries.move_to_end(key)
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)
