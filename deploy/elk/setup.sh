@@ -34,22 +34,23 @@ step "kibana_system password"
 curl -fsS -u "$auth" -X POST "$ELASTICSEARCH_URL/_security/user/kibana_system/_password" \
   -H "$json" --data-binary "{\"password\":\"$KIBANA_PASSWORD\"}" >/dev/null
 
+# role_and_user ROLE ROLE_FILE USER PASSWORD: a role from its file, and a user
+# with that role alone, its password set again on every run.
+role_and_user() {
+  curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/role/$1" \
+    -H "$json" --data-binary "@$ELK_DIR/elasticsearch/$2" >/dev/null
+  curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/user/$3" \
+    -H "$json" --data-binary "{\"password\":\"$4\",\"roles\":[\"$1\"]}" >/dev/null
+}
+
 # Logstash writes as ugc_logstash, who may only add documents to the ugc-* indices
 # (and create them), never read, delete or manage anything.
 step "role ugc_logs_writer and user ugc_logstash"
-curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/role/ugc_logs_writer" \
-  -H "$json" --data-binary "@$ELK_DIR/elasticsearch/logs-writer-role.json" >/dev/null
-curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/user/ugc_logstash" \
-  -H "$json" \
-  --data-binary "{\"password\":\"$LOGSTASH_PASSWORD\",\"roles\":[\"ugc_logs_writer\"]}" >/dev/null
+role_and_user ugc_logs_writer logs-writer-role.json ugc_logstash "$LOGSTASH_PASSWORD"
 
 # The metrics exporter reads cluster and index statistics as ugc_monitor, no data.
 step "role ugc_metrics_reader and user ugc_monitor"
-curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/role/ugc_metrics_reader" \
-  -H "$json" --data-binary "@$ELK_DIR/elasticsearch/metrics-reader-role.json" >/dev/null
-curl -fsS -u "$auth" -X PUT "$ELASTICSEARCH_URL/_security/user/ugc_monitor" \
-  -H "$json" \
-  --data-binary "{\"password\":\"$ELASTIC_MONITOR_PASSWORD\",\"roles\":[\"ugc_metrics_reader\"]}" >/dev/null
+role_and_user ugc_metrics_reader metrics-reader-role.json ugc_monitor "$ELASTIC_MONITOR_PASSWORD"
 
 # Kibana answers /api/status with 401 to anonymous callers once security is on:
 # ask as elastic, or this waits forever.

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.deploy.tools import DEPLOY, refused, run, tool
+from tests.servers import started
 from ugc.observability.alert_relay import RelaySettings, relay_app
 
 pytestmark = pytest.mark.deploy
@@ -49,15 +50,8 @@ def test_amtool_passes_the_alertmanager_config(tmp_path: Path) -> None:
 @asynccontextmanager
 async def serving(app: Starlette, port: int) -> AsyncIterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            assert not task.done(), task
-            await asyncio.sleep(0.02)
+    async with started(server):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def telegram_stand_in(received: list[tuple[str, dict[str, Any]]]) -> Starlette:

@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from tests.servers import started
 from ugc.devstack.processes import ManagedProcess, free_port
 from ugc.devstack.servers import LocalBroker, LocalDocumentStore
 from ugc.observability.logs import configure_logging
@@ -101,16 +102,8 @@ async def real_server(
     settings' port, in this test's event loop; yields the base URL."""
     host = Host(open_services, settings)
     config = server_config(host, settings.http, cors=CorsPolicy.for_settings(settings))
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            assert not task.done(), task
-            await asyncio.sleep(0.02)
+    async with started(uvicorn.Server(config)):
         yield f"http://127.0.0.1:{settings.http.port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def read_topic(
