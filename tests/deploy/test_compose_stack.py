@@ -281,10 +281,14 @@ def test_every_container_has_the_memory_limit_the_sizing_table_gives_it(stack: S
     assert round(sum(each) / 2**30, 1) == total
 
 
-def _size(flag: str, text: str) -> int:
-    found = re.search(rf"{re.escape(flag)}\s*=?\s*([\d.]+)\s*(g|m|GB)\b", text)
+def _size(flag: str, text: str, unit: str | None = None) -> int:
+    """The bytes `flag` sets in `text`: its own unit suffix (-Xmx1g), or `unit`
+    for a flag whose unit is its name (--wiredTigerCacheSizeGB 0.75)."""
+    found = re.search(rf"{re.escape(flag)}[\s=]*([\d.]+)(g|m)?\b", text)
     assert found, f"{flag} in {text!r}"
-    return int(float(found.group(1)) * _UNITS[found.group(2)])
+    suffix = unit or found.group(2)
+    assert suffix, f"{flag} has no unit"
+    return int(float(found.group(1)) * _UNITS[suffix])
 
 
 def test_every_server_is_told_its_share_of_its_limit(stack: Stack) -> None:
@@ -296,13 +300,13 @@ def test_every_server_is_told_its_share_of_its_limit(stack: Stack) -> None:
     kafka = services["kafka-1"]["environment"]["KAFKA_HEAP_OPTS"]
     assert _size("-Xmx", kafka) <= limit("kafka-1") // 2
     mongo = " ".join(services["mongo-1"]["command"])
-    assert _size("--wiredTigerCacheSizeGB", mongo + "GB") <= limit("mongo-1") // 2
+    assert _size("--wiredTigerCacheSizeGB", mongo, "GB") <= limit("mongo-1") // 2
     es = services["elasticsearch"]["environment"]["ES_JAVA_OPTS"]
     assert _size("-Xmx", es) <= limit("elasticsearch") // 2
     logstash = services["logstash"]["environment"]["LS_JAVA_OPTS"]
     assert _size("-Xmx", logstash) <= limit("logstash") // 2
     kibana = services["kibana"]["environment"]["NODE_OPTIONS"]
-    assert _size("--max-old-space-size", kibana + "m") < limit("kibana")
+    assert _size("--max-old-space-size", kibana, "m") < limit("kibana")
     cluster = ET.parse(DEPLOY / "clickhouse" / "cluster.xml").getroot()
     assert float(cluster.findtext("max_server_memory_usage_to_ram_ratio") or 1) <= 0.8
     assert float(cluster.findtext("cache_size_to_ram_max_ratio") or 1) <= 0.25

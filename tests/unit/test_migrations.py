@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
+from tests.unit.fakes.warehouse import MigrationSink
 from ugc.events.contract import RECORD_FIELDS
 from ugc.settings import ClickHouseSettings, Settings
 from ugc.warehouse.migrations import SchemaNotCurrent, migrate, require_schema, statements
@@ -86,33 +86,6 @@ def test_a_column_added_later_reaches_the_local_and_the_distributed_tables() -> 
     ]
 
 
-class RecordingSink:
-    """Records the statements a migration sends; answers the record's reads from
-    what it was told is applied (a fake of ClickHouse's bookkeeping only)."""
-
-    def __init__(self, applied: set[str] | None = None) -> None:
-        self.executed: list[str] = []
-        self.applied = applied
-
-    async def execute(self, sql: str) -> None:
-        self.executed.append(sql)
-        if recorded := re.search(r"INSERT INTO \w+\.schema_migrations .*'(.+)'", sql):
-            self.applied = (self.applied or set()) | {recorded.group(1)}
-
-    async def query(
-        self, sql: str, parameters: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        if "system.tables" in sql:
-            return [{"n": int(self.applied is not None)}]
-        return [{"version": version} for version in sorted(self.applied or ())]
-
-    async def insert_json_rows(self, *args: object, **kwargs: object) -> None:
-        raise AssertionError("a migration inserts no rows but its record")
-
-    async def close(self) -> None:
-        pass
-
-
 def cluster() -> ClickHouseSettings:
     return Settings(_env_file=None, clickhouse_cluster="main").clickhouse  # type: ignore[call-arg]
 
@@ -122,7 +95,7 @@ def one_server() -> ClickHouseSettings:
 
 
 async def test_the_record_of_a_cluster_is_on_every_node_of_every_shard() -> None:
-    sink = RecordingSink()
+    sink = MigrationSink()
     await migrate(sink, cluster())
 
     (record,) = [sql for sql in sink.executed if "TABLE IF NOT EXISTS ugc.schema_migrations" in sql]
@@ -134,7 +107,7 @@ async def test_the_record_of_a_cluster_is_on_every_node_of_every_shard() -> None
 async def test_a_node_added_to_the_cluster_gets_every_table_from_the_next_migrate() -> None:
     settings = cluster()
     everything = {version for version, _ in statements(settings)}
-    sink = RecordingSink(applied=set(everything))
+    sink = MigrationSink(applied=set(everything))
 
     assert await migrate(sink, settings) == []  # nothing new to record ...
     again = [sql for _, sql in statements(settings)]
@@ -145,7 +118,7 @@ async def test_a_node_added_to_the_cluster_gets_every_table_from_the_next_migrat
 async def test_one_server_applies_only_what_is_missing() -> None:
     settings = one_server()
     versions = [version for version, _ in statements(settings)]
-    sink = RecordingSink(applied=set(versions[:-1]))
+    sink = MigrationSink(applied=set(versions[:-1]))
 
     assert await migrate(sink, settings) == [versions[-1]]
     assert await migrate(sink, settings) == []
@@ -157,9 +130,9 @@ async def test_a_process_refuses_a_schema_it_lacks_and_names_the_step() -> None:
     with pytest.raises(
         SchemaNotCurrent, match=r"lacks \d+ .* from 001_events#0: run `ugc migrate`"
     ):
-        await require_schema(RecordingSink(), settings)
+        await require_schema(MigrationSink(), settings)
     with pytest.raises(SchemaNotCurrent, match=f"lacks 1 .* from {versions[-1]}"):
-        await require_schema(RecordingSink(set(versions[:-1])), settings)
-    newer = RecordingSink({*versions, "999_later#0"})  # a release ahead migrated it: fine
+        await require_schema(MigrationSink(set(versions[:-1])), settings)
+    newer = MigrationSink({*versions, "999_later#0"})  # a release ahead migrated it: fine
     await require_schema(newer, settings)
     assert newer.executed == []  # checking changes nothing

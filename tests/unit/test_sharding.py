@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
-from tests.unit.test_migrations import RecordingSink
+from tests.unit.fakes.warehouse import MigrationSink
 from ugc.settings import Settings
 from ugc.settings.sharding import Epoch, ShardingSpecError, parse
 from ugc.warehouse.migrations import ShardsDisagree, migrate, statements
@@ -87,19 +86,6 @@ def test_once_a_shard_is_added_events_follow_their_epoch_and_state_stays_put() -
     )  # fmt: skip
 
 
-class ClusterSink(RecordingSink):
-    def __init__(self, shards: int) -> None:
-        super().__init__()
-        self.shards = shards
-
-    async def query(
-        self, sql: str, parameters: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        if "system.clusters" in sql:
-            return [{"shards": self.shards}]
-        return await super().query(sql, parameters)
-
-
 async def test_migrate_refuses_a_history_the_cluster_does_not_have_yet() -> None:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -109,8 +95,8 @@ async def test_migrate_refuses_a_history_the_cluster_does_not_have_yet() -> None
     with pytest.raises(
         ShardsDisagree, match="has 2 shards, but UGC_CLICKHOUSE_SHARDING ends with 3"
     ):
-        await migrate(ClusterSink(shards=2), settings)
-    three = ClusterSink(shards=3)
+        await migrate(MigrationSink(shards=2), settings)
+    three = MigrationSink(shards=3)
     await migrate(three, settings)
     assert any("multiIf(received_at" in sql for sql in three.executed)
 

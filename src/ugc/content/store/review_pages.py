@@ -60,7 +60,7 @@ class MongoReviewPages(MongoStore):
         self._reviews = db["reviews"]
         self._rankings = db["review_rankings"]
         self._films = db["film_stats"]
-        self.freezing: Background[tuple[str, str]] = Background("a ranking's freeze")
+        self._freezing: Background[tuple[str, str]] = Background("a ranking's freeze")
 
     @translate_errors
     async def page(
@@ -119,7 +119,7 @@ class MongoReviewPages(MongoStore):
         async def freeze() -> None:
             await self._freeze(ranked, await self._ranking(ranked))
 
-        self.freezing.soon((ranked.query["film_id"], ranked.name), freeze)
+        self._freezing.soon((ranked.query["film_id"], ranked.name), freeze)
 
     async def _freeze(self, ranked: _Ranked, ranking: list[Document]) -> Document:
         field = ranked.field
